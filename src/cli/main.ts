@@ -1,0 +1,80 @@
+// The `pipework` command: parse, run, print. Exit 0 on success, 1 when the
+// operation failed, 2 on a usage error; a failure is one line on stderr.
+import { PipeworkError } from '../errors';
+import { attach, detach, show, type Outcome } from '../pipework/operations';
+import { openHost } from '../pipework/namespace';
+import { formatShow } from '../pipework/show';
+import type { AttachResult } from '../pipework/attach';
+import type { DetachResult } from '../pipework/detach';
+import { helpText } from './help';
+import { parseCommandLine } from './parse';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Io = {
+  out: (t) => process.stdout.write(t + '\n'),
+  err: (t) => process.stderr.write(t + '\n'),
+};
+
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  // Known before parsing so that even a usage error can be reported as JSON.
+  const json = argv.includes('--json');
+  try {
+    const parsed = parseCommandLine(argv);
+    if ('help' in parsed) {
+      io.out(helpText());
+      return 0;
+    }
+    const { options, request } = parsed;
+    if (request.op === 'show') {
+      const result = await show(request.guest);
+      io.out(options.json ? JSON.stringify({ ok: true, op: 'show', result }, null, 2) : formatShow(result));
+      return 0;
+    }
+    const host = openHost(options.hostNetns);
+    try {
+      const outcome =
+        request.op === 'attach'
+          ? await attach(request, host, { dryRun: options.dryRun })
+          : await detach(request, host, { dryRun: options.dryRun });
+      if (options.json) io.out(JSON.stringify({ ok: true, op: request.op, ...outcome }, null, 2));
+      else if (options.dryRun) io.out(outcome.plan.length ? outcome.plan.map((s) => s.command).join('\n') : `# ${summary(request.op, outcome)}`);
+      else io.out(summary(request.op, outcome));
+      return 0;
+    } finally {
+      host.close();
+    }
+  } catch (e) {
+    const err = e instanceof PipeworkError ? e : new PipeworkError('INTERNAL', (e as Error)?.message ?? String(e), { cause: e });
+    const line = err.message.replace(/\s*\n\s*/g, ' ');
+    if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, errno: err.errno, message: line } }, null, 2));
+    io.err(`pipework: ${line}`);
+    return err.code === 'USAGE' ? 2 : 1;
+  }
+}
+
+function summary(op: 'attach' | 'detach', outcome: Outcome<AttachResult> | Outcome<DetachResult>): string {
+  if (op === 'detach') return (outcome.result as DetachResult).message;
+  const r = outcome.result as AttachResult;
+  const what = [
+    r.addresses.length ? r.addresses.join(', ') : 'no address',
+    ...r.routes.filter((x) => x.dst === 'default').map((x) => `default via ${x.via}`),
+  ].join(', ');
+  return `attached ${r.guestSide} (${r.mac}, ${what}) to ${r.guest.kind} ${r.guest.name}; host side ${r.hostSide} on bridge ${r.hostIf}${r.bridgeCreated ? ' (created)' : ''}`;
+}
+
+/** Entry point for bin/pipework. */
+export function cli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`pipework: internal error: ${(e as Error)?.stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

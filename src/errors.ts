@@ -1,0 +1,32 @@
+// Errors every layer throws: a message in the user's terms and a stable code
+// that library callers can switch on. The CLI maps `usage` to exit 2 and
+// everything else to exit 1.
+
+export type ErrorCode =
+  | 'USAGE' // the command line or request is malformed
+  | 'GUEST_NOT_FOUND' // no container, namespace or process by that name
+  | 'GUEST_NOT_RUNNING' // the container exists but has no process
+  | 'DOCKER_UNREACHABLE' // the Engine API socket does not answer
+  | 'HOSTIF_NOT_FOUND' // the host interface (bridge) does not exist and will not be created
+  | 'HOSTIF_UNSUPPORTED' // the host interface exists but is of a kind this path cannot use
+  | 'LINK_EXISTS' // a device we would create is already there
+  | 'KERNEL' // the kernel refused a request (errno and extended ACK text in the message)
+  | 'TIMEOUT'
+  | 'INTERNAL';
+
+export class PipeworkError extends Error {
+  readonly code: ErrorCode;
+  /** The errno name when the kernel or a syscall refused, e.g. 'EEXIST'. */
+  readonly errno?: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; errno?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PipeworkError';
+    this.code = code;
+    this.errno = options?.errno;
+  }
+}
+
+export function usage(message: string): PipeworkError {
+  return new PipeworkError('USAGE', message);
+}

@@ -1,0 +1,136 @@
+// Building and reading netlink messages: a header, a fixed family struct, then
+// type-length-value attributes aligned to 4 bytes, which may nest.
+import {
+  NLA_F_NESTED,
+  NLA_HDRLEN,
+  NLA_TYPE_MASK,
+  NLMSG_HDRLEN,
+} from './constants';
+
+export const align4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * Appends a message's bytes into one growing buffer. The sequence number is
+ * left 0: the socket stamps it when the message is sent, so encoders stay pure.
+ */
+export class MessageBuilder {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(type: number, flags: number, capacity = 256) {
+    this.buf = Buffer.alloc(capacity);
+    this.len = NLMSG_HDRLEN;
+    this.buf.writeUInt16LE(type, 4);
+    this.buf.writeUInt16LE(flags, 6);
+  }
+
+  private reserve(n: number): number {
+    const at = this.len;
+    const need = at + align4(n);
+    if (need > this.buf.length) {
+      const bigger = Buffer.alloc(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    this.len = need;
+    return at;
+  }
+
+  /** The family header (ifinfomsg, ifaddrmsg, rtmsg ...), already laid out by the caller. */
+  struct(bytes: Uint8Array): this {
+    const at = this.reserve(bytes.length);
+    this.buf.set(bytes, at);
+    return this;
+  }
+
+  private header(type: number, payload: number): number {
+    const at = this.reserve(NLA_HDRLEN + payload);
+    this.buf.writeUInt16LE(NLA_HDRLEN + payload, at);
+    this.buf.writeUInt16LE(type, at + 2);
+    return at + NLA_HDRLEN;
+  }
+
+  bytes(type: number, value: Uint8Array): this {
+    this.buf.set(value, this.header(type, value.length));
+    return this;
+  }
+
+  flag(type: number): this {
+    this.header(type, 0);
+    return this;
+  }
+
+  u8(type: number, value: number): this {
+    this.buf.writeUInt8(value, this.header(type, 1));
+    return this;
+  }
+
+  u16(type: number, value: number): this {
+    this.buf.writeUInt16LE(value, this.header(type, 2));
+    return this;
+  }
+
+  u32(type: number, value: number): this {
+    this.buf.writeUInt32LE(value >>> 0, this.header(type, 4));
+    return this;
+  }
+
+  s32(type: number, value: number): this {
+    this.buf.writeInt32LE(value, this.header(type, 4));
+    return this;
+  }
+
+  /** A NUL-terminated string, as the kernel's NLA_STRING/NLA_NUL_STRING policies expect. */
+  string(type: number, value: string): this {
+    const bytes = Buffer.from(value + '\0', 'utf8');
+    return this.bytes(type, bytes);
+  }
+
+  /** An attribute whose payload is the attributes `fill` adds. */
+  nest(type: number, fill: (b: this) => void, flagged = true): this {
+    const at = this.header(flagged ? type | NLA_F_NESTED : type, 0) - NLA_HDRLEN;
+    fill(this);
+    this.buf.writeUInt16LE(this.len - at, at);
+    return this;
+  }
+
+  /** The finished message (a view over exactly its bytes). */
+  finish(): Buffer {
+    this.buf.writeUInt32LE(this.len, 0);
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+export interface Attr {
+  type: number;
+  nested: boolean;
+  value: Buffer;
+}
+
+/** Iterates the attributes in buf[offset, end). Malformed tails end the walk. */
+export function* attrs(buf: Buffer, offset = 0, end = buf.length): Generator<Attr> {
+  let at = offset;
+  while (at + NLA_HDRLEN <= end) {
+    const len = buf.readUInt16LE(at);
+    if (len < NLA_HDRLEN || at + len > end) return;
+    const raw = buf.readUInt16LE(at + 2);
+    yield { type: raw & NLA_TYPE_MASK, nested: (raw & NLA_F_NESTED) !== 0, value: buf.subarray(at + NLA_HDRLEN, at + len) };
+    at += align4(len);
+  }
+}
+
+/** Attributes by type; when a type repeats, the last one wins (use attrs() for lists). */
+export function attrMap(buf: Buffer, offset = 0, end = buf.length): Map<number, Buffer> {
+  const map = new Map<number, Buffer>();
+  for (const a of attrs(buf, offset, end)) map.set(a.type, a.value);
+  return map;
+}
+
+export const readString = (v: Buffer): string => {
+  const nul = v.indexOf(0);
+  return v.toString('utf8', 0, nul < 0 ? v.length : nul);
+};
+export const readU8 = (v: Buffer): number => v.readUInt8(0);
+export const readU16 = (v: Buffer): number => v.readUInt16LE(0);
+export const readU32 = (v: Buffer): number => v.readUInt32LE(0);
+export const readS32 = (v: Buffer): number => v.readInt32LE(0);

@@ -1,0 +1,4 @@
+export * from './attributes';
+export * from './constants';
+export * from './message';
+export * from './socket';

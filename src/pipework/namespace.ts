@@ -1,0 +1,114 @@
+// A network namespace we act in (the host, or a guest) with its netlink
+// socket, and the read-only queries the operations plan with.
+import { PipeworkError } from '../errors';
+import { NetlinkError, NetlinkSocket } from '../netlink';
+import { openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
+import { decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes, getLink, type Addr, type Link, type Route } from '../rtnl';
+import * as fs from 'node:fs';
+
+export class Namespace {
+  constructor(
+    readonly sock: NetlinkSocket,
+    /** Open fd of the namespace; undefined for the process's own. */
+    readonly nsFd: number | undefined,
+    /** How a command runs inside it, for --dry-run: '', 'ip netns exec red ', 'nsenter -t 42 -n '. */
+    readonly exec: string,
+    private readonly onClose?: () => void,
+  ) {}
+
+  /** The start of an iproute2 command acting here. */
+  get ip(): string {
+    return `${this.exec}ip `;
+  }
+
+  /** The link of that name, or undefined when there is none. */
+  async linkByName(name: string): Promise<Link | undefined> {
+    return this.getLink({ name });
+  }
+
+  async linkByIndex(index: number): Promise<Link | undefined> {
+    return this.getLink({ index });
+  }
+
+  private async getLink(target: { name: string } | { index: number }): Promise<Link | undefined> {
+    try {
+      const [reply] = await this.sock.request(getLink(target));
+      return reply ? decodeLink(reply) : undefined;
+    } catch (e) {
+      if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+      throw e;
+    }
+  }
+
+  async links(): Promise<Link[]> {
+    return (await this.sock.dump(dumpLinks())).map(decodeLink);
+  }
+
+  async addrs(family = 0, index = 0): Promise<Addr[]> {
+    return (await this.sock.dump(dumpAddrs(family, index))).map(decodeAddr);
+  }
+
+  async routes(family: number): Promise<Route[]> {
+    return (await this.sock.dump(dumpRoutes(family))).map(decodeRoute);
+  }
+
+  close(): void {
+    this.sock.close();
+    this.onClose?.();
+  }
+}
+
+/** The host: this process's namespace, or --host-netns NS (a name or a path). */
+export function openHost(hostNetns?: string): Namespace {
+  if (hostNetns === undefined) return new Namespace(new NetlinkSocket(), undefined, '');
+  const fd = openNamespace(hostNetns);
+  try {
+    const exec = hostNetns.startsWith('/') ? `nsenter --net=${hostNetns} ` : `ip netns exec ${hostNetns} `;
+    return new Namespace(new NetlinkSocket({ nsFd: fd }), fd, exec, () => fs.closeSync(fd));
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+export interface OpenGuest {
+  guest: Guest;
+  ns: Namespace;
+}
+
+/** Resolves a guest once and opens a netlink socket inside it. */
+export async function openGuest(spec: string, options?: ResolveOptions): Promise<OpenGuest> {
+  const guest = await resolveGuest(spec, options);
+  try {
+    const ns = new Namespace(new NetlinkSocket({ nsFd: guest.nsFd }), guest.nsFd, guestExec(guest), () => guest.close());
+    return { guest, ns };
+  } catch (e) {
+    guest.close();
+    throw wrapSocketError(e, `cannot enter the network namespace of ${describeGuest(guest)}`);
+  }
+}
+
+function guestExec(g: Guest): string {
+  if (g.kind === 'netns') return `ip netns exec ${g.name} `;
+  if (g.pid !== undefined) return `nsenter -t ${g.pid} -n `;
+  return `nsenter --net=${g.name} `;
+}
+
+/** 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
+export function describeGuest(g: Guest): string {
+  switch (g.kind) {
+    case 'docker':
+      return `container ${g.name}`;
+    case 'netns':
+      return `netns ${g.name}`;
+    case 'pid':
+      return `process ${g.name}`;
+    case 'path':
+      return `namespace ${g.name}`;
+  }
+}
+
+function wrapSocketError(e: unknown, what: string): PipeworkError {
+  if (e instanceof PipeworkError) return e;
+  return new PipeworkError('KERNEL', `${what}: ${(e as Error).message}`, { cause: e });
+}

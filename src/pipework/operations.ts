@@ -1,0 +1,47 @@
+// The operations on an open host namespace: resolve the guest once, plan,
+// then either describe the plan (--dry-run) or execute it.
+import type { ResolveOptions } from '../netns';
+import { planAttach, type AttachResult } from './attach';
+import { planDetach, type DetachResult } from './detach';
+import { openGuest, type Namespace, type OpenGuest } from './namespace';
+import { describePlan, execute, type PlannedStep, type Step } from './plan';
+import { runShow, type ShowResult } from './show';
+import type { AttachRequest, DetachRequest } from './types';
+
+export interface RunOptions {
+  dryRun?: boolean | undefined;
+  resolve?: ResolveOptions | undefined;
+}
+
+/** A result, and the steps that made it (or would make it, on a dry run). */
+export interface Outcome<R> {
+  result: R;
+  plan: PlannedStep[];
+  dryRun: boolean;
+}
+
+async function withGuest<T>(spec: string, resolve: ResolveOptions | undefined, fn: (g: OpenGuest) => Promise<T>): Promise<T> {
+  const g = await openGuest(spec, resolve);
+  try {
+    return await fn(g);
+  } finally {
+    g.ns.close();
+  }
+}
+
+async function run<R>(planned: { steps: Step[]; result: R }, dryRun: boolean): Promise<Outcome<R>> {
+  if (!dryRun) await execute(planned.steps);
+  return { result: planned.result, plan: describePlan(planned.steps), dryRun };
+}
+
+export function attach(req: AttachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<AttachResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planAttach(req, host, ns, guest), !!opts.dryRun));
+}
+
+export function detach(req: DetachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<DetachResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), !!opts.dryRun));
+}
+
+export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {
+  return withGuest(spec, opts.resolve, ({ guest, ns }) => runShow(ns, guest));
+}

@@ -1,0 +1,52 @@
+// Normalised requests: what the CLI parser and the library API both produce,
+// and what planning consumes. Everything here is already validated.
+
+export type Family = 4 | 6;
+
+export interface AddressSpec {
+  /** Canonical text form: 198.51.100.33, 2001:db8::5 */
+  address: string;
+  prefixLength: number;
+  family: Family;
+}
+
+export interface AttachRequest {
+  op: 'attach';
+  /** The host interface as the user named it (a bridge on this path). */
+  hostIf: string;
+  /** The guest as the user named it: docker:web1, netns:red, pid:123, path:/..., or unprefixed. */
+  guest: string;
+  /** Guest-side interface name; pipework's default is eth1. */
+  guestIf: string;
+  /** Host-side veth name (-l); default v<guestIf>pl<pid>, shortened to 15 bytes. */
+  hostLinkName?: string | undefined;
+  /** No address when undefined (pipework's 0/0). */
+  address?: AddressSpec | undefined;
+  /** Default gateway, same family as the address. */
+  gateway?: string | undefined;
+  /** Guest-side MAC, lower-case colon form, unicast. */
+  mac?: string | undefined;
+  /** 802.1Q VLAN id from `@vid` (parsed now, used by later host interface kinds). */
+  vlan?: number | undefined;
+}
+
+export interface DetachRequest {
+  op: 'detach';
+  guest: string;
+  guestIf: string;
+}
+
+export interface ShowRequest {
+  op: 'show';
+  guest: string;
+}
+
+export type Request = AttachRequest | DetachRequest | ShowRequest;
+
+/** Options accepted anywhere on the command line. */
+export interface GlobalOptions {
+  /** Act as if this named namespace (or path) were the host. */
+  hostNetns?: string | undefined;
+  json: boolean;
+  dryRun: boolean;
+}

@@ -1,0 +1,4 @@
+export * from './addr';
+export * from './constants';
+export * from './link';
+export * from './route';
