@@ -5,13 +5,11 @@
 // uvu counts a test whose suite's before-hook threw as neither passed nor
 // failed and keeps exit 0, so failed is derived from its totals: total - passed.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const require = createRequire(import.meta.url);
-const uvuBin = join(dirname(require.resolve('uvu/package.json')), 'bin.js');
+const uvuBin = join(root, 'node_modules', 'uvu', 'bin.js');
 const filter = process.argv[2];
 const pattern = filter ? `${filter}.*\\.test\\.ts$` : '\\.test\\.ts$';
 
