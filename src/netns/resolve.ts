@@ -1,0 +1,219 @@
+// Guest resolution: a user's guest spec (docker:web1, netns:red, pid:123,
+// path:/proc/123/ns/net, or unprefixed) to one open network-namespace fd.
+// Everything after resolution uses that fd, never the PID again.
+
+import * as fs from 'node:fs';
+import { PipeworkError } from '../errors';
+import { ContainerInfo, dockerSocketPath, inspectContainer, isDockerAbsent } from './docker';
+import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
+
+export type GuestKind = 'docker' | 'pid' | 'netns' | 'path';
+
+export interface Guest {
+  kind: GuestKind;
+  /** The spec as the user gave it. */
+  spec: string;
+  /** Container name without '/', netns name, PID text or path. */
+  name: string;
+  /** Full container id (docker only). */
+  id?: string;
+  /** The process whose namespace was opened (docker and pid). */
+  pid?: number;
+  /** Open fd of the guest's network namespace, close-on-exec. */
+  nsFd: number;
+  /** Closes nsFd; safe to call twice. */
+  close(): void;
+}
+
+export interface ResolveOptions {
+  /** DOCKER_HOST-style address; default process.env.DOCKER_HOST, then unix:///var/run/docker.sock. */
+  dockerHost?: string | undefined;
+  /** How many more times to inspect a running container whose PID reads 0 (default 3, as pipework). */
+  pidRetries?: number | undefined;
+  /** Pause between those tries (default 250 ms). */
+  retryDelayMs?: number | undefined;
+  /** Give up on a silent Docker engine after this long (default 10 s). */
+  dockerTimeoutMs?: number | undefined;
+}
+
+const DEFAULT_PID_RETRIES = 3;
+const DEFAULT_RETRY_DELAY_MS = 250;
+const PREFIX = /^(docker|pid|netns|path):([\s\S]*)$/;
+/** What Docker accepts as a container name or id (with an optional leading '/'). */
+const DOCKER_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+class OpenGuest implements Guest {
+  kind: GuestKind;
+  spec: string;
+  name: string;
+  id?: string;
+  pid?: number;
+  nsFd: number;
+  private closed = false;
+
+  constructor(kind: GuestKind, spec: string, name: string, nsFd: number, extra: { id?: string; pid?: number } = {}) {
+    this.kind = kind;
+    this.spec = spec;
+    this.name = name;
+    this.nsFd = nsFd;
+    if (extra.id !== undefined) this.id = extra.id;
+    if (extra.pid !== undefined) this.pid = extra.pid;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.nsFd);
+  }
+}
+
+/**
+ * Resolves a guest spec to an open network namespace.
+ *
+ * - `docker:X`: container X (name, full id or id prefix) through the Engine API.
+ * - `netns:X`: /var/run/netns/X, as made by `ip netns add`.
+ * - `pid:N`: /proc/N/ns/net.
+ * - `path:P`: any namespace file (a bind mount, /proc/N/ns/net, ...).
+ * - unprefixed: Docker, then a named netns, then digits as a PID. When no
+ *   engine runs (no socket, connection refused) Docker is skipped silently.
+ */
+export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Promise<Guest> {
+  if (spec === '') throw new PipeworkError('USAGE', 'the guest is empty: give a container, netns:NAME, pid:N or path:P');
+  const m = PREFIX.exec(spec);
+  if (m) {
+    const kind = m[1] as GuestKind;
+    const rest = m[2] as string;
+    if (rest === '') throw new PipeworkError('USAGE', `guest ${spec} names nothing after "${kind}:"`);
+    switch (kind) {
+      case 'docker': {
+        const socket = dockerSocketPath(opts.dockerHost);
+        const g = DOCKER_REF.test(rest) ? await resolveDocker(spec, rest, socket, opts) : null;
+        if (!g) throw new PipeworkError('GUEST_NOT_FOUND', `no container named ${rest}`);
+        return g;
+      }
+      case 'netns':
+        return new OpenGuest('netns', spec, rest, openNamedNetns(rest));
+      case 'pid': {
+        const pid = parsePid(rest);
+        if (pid === undefined) throw new PipeworkError('USAGE', `pid:${rest} is not a process id`);
+        return new OpenGuest('pid', spec, String(pid), openPidNetns(pid), { pid });
+      }
+      case 'path':
+        return new OpenGuest('path', spec, rest, openPathNetns(rest));
+    }
+  }
+  return resolveUnprefixed(spec, opts);
+}
+
+async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Guest> {
+  const pid = parsePid(spec);
+  let dockerError: PipeworkError | undefined;
+  if (DOCKER_REF.test(spec)) {
+    const socket = dockerSocketPath(opts.dockerHost);
+    try {
+      const g = await resolveDocker(spec, spec, socket, opts, (info) => {
+        // Digits are also a valid id prefix: refuse to guess between a PID and a container.
+        const byPrefixOnly = info.id !== spec && info.name !== spec.replace(/^\//, '');
+        if (pid !== undefined && byPrefixOnly && fs.existsSync(`/proc/${pid}`)) {
+          throw new PipeworkError(
+            'USAGE',
+            `${spec} is both a process id and the start of container id ${info.id.slice(0, 12)} (${info.name}): write pid:${spec} or docker:${spec}`,
+          );
+        }
+      });
+      if (g) return g;
+    } catch (e) {
+      if (!(e instanceof PipeworkError) || e.code !== 'DOCKER_UNREACHABLE') throw e;
+      dockerError = e;
+    }
+  }
+  if (isNetnsName(spec)) {
+    const path = `${NETNS_RUN_DIR}/${spec}`;
+    const r = tryOpenNetns(path);
+    if (typeof r === 'number') return new OpenGuest('netns', spec, spec, r);
+    // Not missing but unusable (stale, not a namespace): open it again to throw what a netns: spec gets.
+    if (r.kind !== 'missing') return new OpenGuest('netns', spec, spec, openNamedNetns(spec));
+  }
+  if (pid !== undefined) {
+    const path = `/proc/${pid}/ns/net`;
+    const r = tryOpenNetns(path);
+    if (typeof r === 'number') return new OpenGuest('pid', spec, String(pid), r, { pid });
+    if (r.kind !== 'missing') throw nsError(r, `process ${pid}`, path, '');
+  }
+  // An engine that is there but will not answer (EACCES, timeout) may well
+  // hold the container: say so rather than "not found".
+  if (dockerError && !isDockerAbsent(dockerError)) throw dockerError;
+  throw new PipeworkError('GUEST_NOT_FOUND', `no container, network namespace or process named ${spec}`);
+}
+
+/**
+ * Inspects, opens /proc/PID/ns/net, then inspects again to be sure the PID
+ * still belongs to the container (a PID can die and be reused in between).
+ * Null when Docker knows no such container.
+ */
+async function resolveDocker(
+  spec: string,
+  ref: string,
+  socket: string,
+  opts: ResolveOptions,
+  check?: (info: ContainerInfo) => void,
+): Promise<Guest | null> {
+  const retries = Math.max(0, opts.pidRetries ?? DEFAULT_PID_RETRIES);
+  const delay = Math.max(0, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+  const inspect = (r: string) => inspectContainer(r, socket, { timeoutMs: opts.dockerTimeoutMs });
+  let name = ref;
+  let id: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) await sleep(delay);
+    const info = await inspect(id ?? ref);
+    if (!info) {
+      if (id === undefined) return null;
+      throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} was removed while being resolved`);
+    }
+    if (id === undefined) check?.(info);
+    id = info.id;
+    name = info.name;
+    if (!info.running) throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} is not running`);
+    const last = attempt >= retries;
+    if (info.pid === 0) {
+      if (last) {
+        throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} is running but has no process (PID 0 after ${attempt + 1} tries)`);
+      }
+      continue;
+    }
+    const path = `/proc/${info.pid}/ns/net`;
+    const fd = tryOpenNetns(path);
+    if (typeof fd !== 'number') {
+      // The process died between inspect and open: look again.
+      if (fd.kind === 'missing' && !last) continue;
+      throw nsError(fd, `container ${name} (PID ${info.pid})`, path, `container ${name} is not running`);
+    }
+    let again: ContainerInfo | null;
+    try {
+      again = await inspect(id);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    if (again && again.running && again.pid === info.pid) {
+      return new OpenGuest('docker', spec, name, fd, { id, pid: info.pid });
+    }
+    fs.closeSync(fd);
+    if (!again) throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} was removed while being resolved`);
+    if (!again.running) throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} is not running`);
+    if (last) {
+      throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} kept changing its process while being resolved`);
+    }
+  }
+}
+
+/** A positive decimal PID, or undefined. */
+function parsePid(text: string): number | undefined {
+  if (!/^\d{1,10}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n > 0 && n <= 0x3fffffff ? n : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,108 @@
+// Command lines the parser must refuse with a USAGE error (exit 2) whose one
+// line names `mentions`. Shared by test/cli-parse.test.ts (the parser alone)
+// and the CLI integration test (the real binary, which must leave the host
+// unchanged). Every entry is refused by parsing alone, whatever the host holds;
+// none contains --help or -h, which would win over the error.
+//
+// Addresses are TEST-NET ones; interface and guest names are ones no test
+// creates.
+
+export interface Malformed {
+  argv: string[];
+  /** A substring the error message must contain: the offending token. */
+  mentions: string;
+}
+
+export const MALFORMED: Malformed[] = [
+  // the address
+  { argv: ['br1', 'web1', '198.51.100.33'], mentions: '198.51.100.33/24' },
+  { argv: ['br1', 'web1', '2001:db8::33'], mentions: '2001:db8::33/64' },
+  { argv: ['br1', 'web1', '198.51.100.33/33'], mentions: '33' },
+  { argv: ['br1', 'web1', '2001:db8::33/129'], mentions: '129' },
+  { argv: ['br1', 'web1', '198.51.100.33/'], mentions: '198.51.100.33/' },
+  { argv: ['br1', 'web1', '198.51.100.33/24x'], mentions: '24x' },
+  { argv: ['br1', 'web1', '198.51.100.33/024'], mentions: '024' },
+  { argv: ['br1', 'web1', '198.51.100.33/255.0.255.0'], mentions: '255.0.255.0' },
+  { argv: ['br1', 'web1', '198.51.100.333/24'], mentions: '198.51.100.333' },
+  { argv: ['br1', 'web1', '198.051.100.33/24'], mentions: '198.051.100.33' },
+  { argv: ['br1', 'web1', 'fe80::1%eth0/64'], mentions: 'fe80::1%eth0' },
+  { argv: ['br1', 'web1', 'web2'], mentions: 'web2' },
+  { argv: ['br1', 'web1', '0.0.0.0/24'], mentions: '0.0.0.0/24' },
+  { argv: ['br1', 'web1', '224.0.0.5/24'], mentions: '224.0.0.5/24' },
+  { argv: ['br1', 'web1', 'ff02::1/64'], mentions: 'ff02::1/64' },
+  { argv: ['br1', 'web1', '::1/128'], mentions: '::1/128' },
+  { argv: ['br1', 'web1', '198.51.100.255/24'], mentions: '198.51.100.255/24' },
+  { argv: ['br1', 'web1', ''], mentions: 'address is empty' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@198.51.100.1@198.51.100.2'], mentions: '198.51.100.33/24@198.51.100.1@198.51.100.2' },
+  // -a
+  { argv: ['br1', '-a', '5', 'web1', '198.51.100.33/24'], mentions: '5' },
+  { argv: ['br1', '-a', '6', 'web1', '198.51.100.33/24'], mentions: '198.51.100.33/24' },
+  { argv: ['br1', '-a', '4', 'web1', '2001:db8::33/64'], mentions: '2001:db8::33/64' },
+  { argv: ['br1', '-a', 'inet6', 'web1', '2001:db8::33/64'], mentions: 'inet6' },
+  // the gateway
+  { argv: ['br1', 'web1', '198.51.100.33/24@2001:db8::1'], mentions: '2001:db8::1' },
+  { argv: ['br1', 'web1', '2001:db8::33/64@198.51.100.1'], mentions: '198.51.100.1' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@198.51.100.300'], mentions: '198.51.100.300' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@'], mentions: '198.51.100.33/24@' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@198.51.100.33'], mentions: '198.51.100.33' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@198.51.100.1/24'], mentions: '198.51.100.1/24' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@198.51.100.255'], mentions: '198.51.100.255' },
+  { argv: ['br1', 'web1', '198.51.100.33/24@224.0.0.1'], mentions: '224.0.0.1' },
+  { argv: ['br1', 'web1', '0/0@198.51.100.1'], mentions: '198.51.100.1' },
+  // MAC and VLAN
+  { argv: ['br1', 'web1', '198.51.100.33/24', '02:42:c6:33:64'], mentions: '02:42:c6:33:64' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '02:42:c6:33:64:zz'], mentions: '02:42:c6:33:64:zz' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '01:00:5e:00:00:01'], mentions: '01:00:5e:00:00:01' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '@0'], mentions: '0' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '@4095'], mentions: '4095' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '02:42:c6:33:64:21@'], mentions: '02:42:c6:33:64:21@' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '@ten'], mentions: 'ten' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '@010'], mentions: '010' },
+  // interface names
+  { argv: ['br1', '-i', 'eth0123456789abc', 'web1', '198.51.100.33/24'], mentions: 'eth0123456789abc' },
+  { argv: ['br0123456789abcd', 'web1', '198.51.100.33/24'], mentions: 'br0123456789abcd' },
+  { argv: ['br1', '-l', 'veth/1', 'web1', '198.51.100.33/24'], mentions: 'veth/1' },
+  { argv: ['br1', '-i', 'eth 1', 'web1', '198.51.100.33/24'], mentions: '"eth 1"' },
+  { argv: ['br1', '-i', '..', 'web1', '198.51.100.33/24'], mentions: '..' },
+  { argv: ['br1', '-i', 'eth%d', 'web1', '198.51.100.33/24'], mentions: 'eth%d' },
+  { argv: ['br1', '-l', 'br1', 'web1', '198.51.100.33/24'], mentions: 'br1' },
+  // options
+  { argv: ['br1', '-i', 'eth1', '-i', 'eth2', 'web1', '198.51.100.33/24'], mentions: '-i' },
+  { argv: ['br1', '-i', '', 'web1', '198.51.100.33/24'], mentions: '-i' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '-i'], mentions: '-i' },
+  { argv: ['br1', 'web1', '-i', 'eth2', '198.51.100.33/24'], mentions: '-i' },
+  { argv: ['-i', 'eth2', 'br1', 'web1', '198.51.100.33/24'], mentions: '-i' },
+  { argv: ['br1', '-i', '-l', 'hostapp1', 'web1', '198.51.100.33/24'], mentions: '-l' },
+  { argv: ['br1', '-x', 'web1', '198.51.100.33/24'], mentions: '-x' },
+  { argv: ['--frobnicate', 'br1', 'web1', '198.51.100.33/24'], mentions: '--frobnicate' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '--host-netns'], mentions: '--host-netns' },
+  { argv: ['--host-netns', '--json', 'br1', 'web1', '198.51.100.33/24'], mentions: '--json' },
+  { argv: ['--host-netns=', 'br1', 'web1', '198.51.100.33/24'], mentions: '--host-netns' },
+  { argv: ['--host-netns', 'a', '--host-netns', 'b', 'br1', 'web1', '198.51.100.33/24'], mentions: '--host-netns' },
+  // too few, too many
+  { argv: [], mentions: 'host interface' },
+  { argv: ['--json'], mentions: 'host interface' },
+  { argv: ['br1'], mentions: 'br1' },
+  { argv: ['br1', 'web1'], mentions: 'web1' },
+  { argv: ['br1', '', '198.51.100.33/24'], mentions: 'guest' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '02:42:c6:33:64:21', 'extra'], mentions: 'extra' },
+  // detach and show
+  { argv: ['detach'], mentions: 'detach' },
+  { argv: ['detach', 'web1', 'web2'], mentions: 'web2' },
+  { argv: ['detach', '-l', 'hostapp1', 'web1'], mentions: '-l' },
+  { argv: ['detach', '-i', 'eth0123456789abc', 'web1'], mentions: 'eth0123456789abc' },
+  { argv: ['show'], mentions: 'show' },
+  { argv: ['show', 'web1', 'eth1'], mentions: 'eth1' },
+  { argv: ['show', '-i', 'eth1', 'web1'], mentions: '-i' },
+  // not supported yet
+  { argv: ['br1', 'web1', 'dhcp'], mentions: 'dhcp' },
+  { argv: ['br1', 'web1', 'dhclient'], mentions: 'dhclient' },
+  { argv: ['br1', 'web1', 'udhcpc-f:-t 3'], mentions: 'udhcpc-f' },
+  { argv: ['br1', 'web1', 'dhcpcd', '02:42:c6:33:64:21'], mentions: 'dhcpcd' },
+  { argv: ['route', 'web1', 'add', '203.0.113.0/24', 'via', '198.51.100.1'], mentions: 'route' },
+  { argv: ['rule', 'web1', 'add', 'from', '198.51.100.33/32', 'table', '1'], mentions: 'rule' },
+  { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'netem', 'loss', '30%'], mentions: 'tc' },
+  { argv: ['--wait', '-i', 'eth1'], mentions: '--wait' },
+  { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
+  { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
+];
