@@ -1,0 +1,130 @@
+// pipework-netlink as a library: typed, promise-based calls for what the
+// `pipework` command does. One Pipework object keeps its host netlink socket
+// open across calls, which is what a daemon attaching many guests wants.
+//
+//   const pw = new Pipework();
+//   const r = await pw.attach({ hostIf: 'br1', guest: 'web1', guestIf: 'eth0',
+//                               address: '198.51.100.33/24', gateway: '198.51.100.1' });
+//   await pw.detach({ guest: 'web1', guestIf: 'eth0' });
+//   pw.close();
+import { DEFAULT_GUEST_IF, checkInterfaceName, parseAddressArgument, parseMacArgument } from './cli/parse';
+import type { ResolveOptions } from './netns';
+import type { AttachResult } from './pipework/attach';
+import type { DetachResult } from './pipework/detach';
+import { openHost, type Namespace } from './pipework/namespace';
+import * as ops from './pipework/operations';
+import type { PlannedStep } from './pipework/plan';
+import type { ShowResult } from './pipework/show';
+import type { AttachRequest, DetachRequest, Family } from './pipework/types';
+
+export { PipeworkError, type ErrorCode } from './errors';
+export type { AttachResult, GuestSummary, RouteSummary } from './pipework/attach';
+export type { DetachResult } from './pipework/detach';
+export type { ShowResult, InterfaceView, RouteView } from './pipework/show';
+export type { PlannedStep } from './pipework/plan';
+export type { AttachRequest, DetachRequest, AddressSpec, Family } from './pipework/types';
+export { macFromString } from './pipework/mac';
+
+export interface ClientOptions {
+  /** Act as if this named network namespace (or namespace path) were the host. */
+  hostNetns?: string | undefined;
+  /** Where the Docker Engine API listens, as DOCKER_HOST (unix://...). */
+  dockerHost?: string | undefined;
+}
+
+export interface AttachOptions {
+  /** The host bridge; a missing name starting with "br" is created. */
+  hostIf: string;
+  /** docker:NAME, netns:NAME, pid:N, path:P, or unprefixed (Docker, then netns, then PID). */
+  guest: string;
+  /** Guest-side interface name (default eth1). */
+  guestIf?: string | undefined;
+  /** Host-side veth name (default v<guestIf>pl<pid>). */
+  hostLinkName?: string | undefined;
+  /** '198.51.100.33/24', '2001:db8::5/64'; absent or '0/0' for none. */
+  address?: string | undefined;
+  /** Default gateway, same family as the address. */
+  gateway?: string | undefined;
+  /** Must match the address's family when given (pipework's -a). */
+  family?: Family | undefined;
+  /** Guest-side MAC, or U:<string> for pipework's derived one. */
+  mac?: string | undefined;
+}
+
+export interface DetachOptions {
+  guest: string;
+  guestIf?: string | undefined;
+}
+
+/** Validates library options exactly as the command line is validated. */
+export function attachRequest(o: AttachOptions): AttachRequest {
+  const req: AttachRequest = {
+    op: 'attach',
+    hostIf: checkInterfaceName(o.hostIf, 'host interface'),
+    guest: o.guest,
+    guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface'),
+  };
+  if (o.hostLinkName !== undefined) req.hostLinkName = checkInterfaceName(o.hostLinkName, 'host-side interface');
+  const addr = parseAddressArgument(`${o.address ?? '0/0'}${o.gateway ? `@${o.gateway}` : ''}`, o.family);
+  if (addr.address) req.address = addr.address;
+  if (addr.gateway) req.gateway = addr.gateway;
+  if (o.mac !== undefined) {
+    const m = parseMacArgument(o.mac);
+    if (m.mac) req.mac = m.mac;
+  }
+  return req;
+}
+
+export function detachRequest(o: DetachOptions): DetachRequest {
+  return { op: 'detach', guest: o.guest, guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface') };
+}
+
+export class Pipework {
+  private host: Namespace | undefined;
+  private readonly resolve: ResolveOptions;
+
+  constructor(private readonly options: ClientOptions = {}) {
+    this.resolve = { dockerHost: options.dockerHost };
+  }
+
+  private hostNs(): Namespace {
+    this.host ??= openHost(this.options.hostNetns);
+    return this.host;
+  }
+
+  async attach(o: AttachOptions): Promise<AttachResult> {
+    const req = attachRequest(o);
+    return (await ops.attach(req, this.hostNs(), { resolve: this.resolve })).result;
+  }
+
+  /** What attach would do, as iproute2 commands; changes nothing. */
+  async planAttach(o: AttachOptions): Promise<PlannedStep[]> {
+    return (await ops.attach(attachRequest(o), this.hostNs(), { resolve: this.resolve, dryRun: true })).plan;
+  }
+
+  async detach(o: DetachOptions): Promise<DetachResult> {
+    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve })).result;
+  }
+
+  show(guest: string): Promise<ShowResult> {
+    return ops.show(guest, { resolve: this.resolve });
+  }
+
+  close(): void {
+    this.host?.close();
+    this.host = undefined;
+  }
+}
+
+async function once<T>(options: ClientOptions, fn: (pw: Pipework) => Promise<T>): Promise<T> {
+  const pw = new Pipework(options);
+  try {
+    return await fn(pw);
+  } finally {
+    pw.close();
+  }
+}
+
+export const attach = (o: AttachOptions & ClientOptions): Promise<AttachResult> => once(o, (pw) => pw.attach(o));
+export const detach = (o: DetachOptions & ClientOptions): Promise<DetachResult> => once(o, (pw) => pw.detach(o));
+export const show = (guest: string, o: ClientOptions = {}): Promise<ShowResult> => once(o, (pw) => pw.show(guest));
