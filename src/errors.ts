@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'GUEST_NOT_FOUND' // no container, namespace or process by that name
   | 'GUEST_NOT_RUNNING' // the container exists but has no process
   | 'DOCKER_UNREACHABLE' // the Engine API socket does not answer
+  | 'HOST_NETNS_NOT_FOUND' // --host-netns names no network namespace
   | 'HOSTIF_NOT_FOUND' // the host interface (bridge) does not exist and will not be created
   | 'HOSTIF_UNSUPPORTED' // the host interface exists but is of a kind this path cannot use
   | 'LINK_EXISTS' // a device we would create is already there

@@ -61,7 +61,13 @@ export class Namespace {
 /** The host: this process's namespace, or --host-netns NS (a name or a path). */
 export function openHost(hostNetns?: string): Namespace {
   if (hostNetns === undefined) return new Namespace(new NetlinkSocket(), undefined, '');
-  const fd = openNamespace(hostNetns);
+  let fd: number;
+  try {
+    fd = openNamespace(hostNetns);
+  } catch (e) {
+    if (!(e instanceof PipeworkError) || e.code !== 'GUEST_NOT_FOUND') throw e;
+    throw new PipeworkError('HOST_NETNS_NOT_FOUND', `--host-netns: ${e.message}`, { cause: e });
+  }
   try {
     const exec = hostNetns.startsWith('/') ? `nsenter --net=${hostNetns} ` : `ip netns exec ${hostNetns} `;
     return new Namespace(new NetlinkSocket({ nsFd: fd }), fd, exec, () => fs.closeSync(fd));
