@@ -29,6 +29,7 @@
 import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { PipeworkError, usage } from '../errors';
 import { normaliseMac } from '../pipework/mac';
+import { ipv4Broadcast, ipv4Bytes, ipv6Bytes } from '../packet';
 import type {
   AddressSpec,
   AttachRequest,
@@ -334,7 +335,7 @@ function parseGateway(text: string, addr: AddressSpec): string {
   if (gw === addr.address) throw usage(`gateway ${show(text)} is the interface's own address`);
   const problem = badUnicast(gw, fam);
   if (problem !== undefined) throw usage(`gateway ${show(text)} is ${problem}`);
-  if (fam === 4 && addr.prefixLength <= 30 && ipv4Value(gw) === ipv4Broadcast(addr.address, addr.prefixLength)) {
+  if (fam === 4 && isSubnetBroadcast(addr.address, addr.prefixLength, gw)) {
     throw usage(`gateway ${show(text)} is the broadcast address of ${addr.address}/${addr.prefixLength}`);
   }
   return gw;
@@ -370,7 +371,7 @@ function checkHostAddress(address: string, fam: Family, prefixLength: number, ad
     // 127.0.0.0/8 on an interface is odd but the kernel and the original allow it.
     throw usage(`${show(addrText)} is ${problem}, not an interface address`);
   }
-  if (fam === 4 && prefixLength <= 30 && ipv4Value(address) === ipv4Broadcast(address, prefixLength)) {
+  if (fam === 4 && isSubnetBroadcast(address, prefixLength, address)) {
     throw usage(`${show(addrText)} is the broadcast address of its subnet, not an interface address`);
   }
 }
@@ -385,10 +386,10 @@ function badUnicast(address: string, fam: Family): string | undefined {
     if (v >>> 24 === 127) return 'a loopback address';
     return undefined;
   }
-  const g = ipv6Groups(address);
-  if (g.every((x) => x === 0)) return 'the unspecified address';
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'the loopback address';
-  if (g[0]! >>> 8 === 0xff) return 'a multicast address';
+  const b = ipv6Bytes(address);
+  if (b.every((x) => x === 0)) return 'the unspecified address';
+  if (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1) return 'the loopback address';
+  if (b[0] === 0xff) return 'a multicast address';
   return undefined;
 }
 
@@ -405,34 +406,12 @@ function canonical(text: string, fam: Family): string {
 }
 
 function ipv4Value(text: string): number {
-  return text.split('.').reduce((acc, part) => ((acc << 8) | Number(part)) >>> 0, 0);
+  return ipv4Bytes(text).readUInt32BE(0);
 }
 
-function ipv4Broadcast(address: string, prefixLength: number): number {
-  const hostMask = prefixLength === 0 ? 0xffffffff : (2 ** (32 - prefixLength) - 1) >>> 0;
-  return (ipv4Value(address) | hostMask) >>> 0;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (compressed or not, dotted tail allowed). */
-function ipv6Groups(text: string): number[] {
-  const parse = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const piece of part.split(':')) {
-      if (piece.includes('.')) {
-        const v = ipv4Value(piece);
-        out.push(v >>> 16, v & 0xffff);
-      } else {
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const dbl = text.indexOf('::');
-  if (dbl < 0) return parse(text);
-  const head = parse(text.slice(0, dbl));
-  const tail = parse(text.slice(dbl + 2));
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+function isSubnetBroadcast(address: string, prefixLength: number, candidate: string): boolean {
+  const brd = ipv4Broadcast(ipv4Bytes(address), prefixLength);
+  return brd !== undefined && brd.equals(ipv4Bytes(candidate));
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 // read what is waiting at once instead of going back to the event loop; the
 // uv_poll watcher is there for replies that come later (the next chunks of a
 // large dump are produced as we read) and for multicast notifications.
-import { sys, type SysSocket } from '../sys';
+import { sys, type Sys, type SysSocket } from '../sys';
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_CAP_ACK,
@@ -40,6 +40,11 @@ export interface NetlinkSocketOptions {
   nsFd?: number;
   /** Requests written before their replies are read; more wait their turn. */
   maxInFlight?: number;
+  /**
+   * The system-call backend; default sys(). A seam for tests, which wrap the
+   * real socket to hold replies back or to see and alter datagrams.
+   */
+  sys?: Sys;
 }
 
 interface Pending {
@@ -66,7 +71,7 @@ export class NetlinkSocket {
   private draining = false;
 
   constructor(options: NetlinkSocketOptions = {}) {
-    this.sock = sys().openNetlink(options.protocol ?? NETLINK_ROUTE, options.nsFd);
+    this.sock = (options.sys ?? sys()).openNetlink(options.protocol ?? NETLINK_ROUTE, options.nsFd);
     this.maxInFlight = options.maxInFlight ?? 128;
     try {
       this.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1);

@@ -112,3 +112,22 @@ export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 16) return formatIpv6(bytes);
   throw new RangeError(`an IP address is 4 or 16 bytes, got ${bytes.length}`);
 }
+
+/** The IPv4 broadcast address of a prefix; none for /31 and /32 (RFC 3021). */
+export function ipv4Broadcast(local: Uint8Array, prefixLength: number): Buffer | undefined {
+  if (prefixLength >= 31) return undefined;
+  const value = (local[0]! << 24) | (local[1]! << 16) | (local[2]! << 8) | local[3]!;
+  const host = prefixLength === 0 ? 0xffffffff : (1 << (32 - prefixLength)) - 1;
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((value | host) >>> 0);
+  return b;
+}
+
+export function samePrefix(a: Uint8Array, b: Uint8Array, prefixLength: number): boolean {
+  for (let bit = 0; bit < prefixLength; bit += 8) {
+    const left = Math.min(8, prefixLength - bit);
+    const mask = (0xff << (8 - left)) & 0xff;
+    if (((a[bit / 8]! ^ b[bit / 8]!) & mask) !== 0) return false;
+  }
+  return true;
+}

@@ -2,7 +2,7 @@
 // address, a gateway and an announcement. Planned from read-only queries,
 // then executed step by step with rollback.
 import { PipeworkError } from '../errors';
-import { formatMac, ipBytes, parseMac } from '../packet';
+import { formatMac, ipBytes, ipv4Broadcast, parseMac, samePrefix } from '../packet';
 import { AF_INET, AF_INET6, IFA_F_NODAD, RT_SCOPE_LINK, delLink, getLink, decodeLink, newAddr, newLink, newRoute, newVeth, setLink } from '../rtnl';
 import type { Guest } from '../netns';
 import { announcementFrame, sendFrame } from './announce';
@@ -228,23 +228,4 @@ function gatewaySteps(
     },
   });
   return steps;
-}
-
-/** The IPv4 broadcast address of a prefix; none for /31 and /32 (RFC 3021). */
-export function ipv4Broadcast(local: Uint8Array, prefixLength: number): Buffer | undefined {
-  if (prefixLength >= 31) return undefined;
-  const value = (local[0]! << 24) | (local[1]! << 16) | (local[2]! << 8) | local[3]!;
-  const host = prefixLength === 0 ? 0xffffffff : (1 << (32 - prefixLength)) - 1;
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE((value | host) >>> 0);
-  return b;
-}
-
-export function samePrefix(a: Uint8Array, b: Uint8Array, prefixLength: number): boolean {
-  for (let bit = 0; bit < prefixLength; bit += 8) {
-    const left = Math.min(8, prefixLength - bit);
-    const mask = (0xff << (8 - left)) & 0xff;
-    if (((a[bit / 8]! ^ b[bit / 8]!) & mask) !== 0) return false;
-  }
-  return true;
 }

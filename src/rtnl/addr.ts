@@ -38,12 +38,13 @@ export interface AddrSpec {
   flags?: number | undefined;
 }
 
-// Laid out as `ip addr add` lays it out: IFA_LOCAL, IFA_ADDRESS, IFA_BROADCAST,
+// Laid out as `ip addr add A/N broadcast B` lays it out: IFA_LOCAL, IFA_BROADCAST,
+// then IFA_ADDRESS (iproute2 adds it, equal to the local address, after parsing),
 // then IFA_FLAGS only when a flag does not fit the header's byte.
 function addrAttrs(b: MessageBuilder, spec: AddrSpec): void {
   b.bytes(IFA_LOCAL, spec.address);
-  b.bytes(IFA_ADDRESS, spec.address);
   if (spec.broadcast) b.bytes(IFA_BROADCAST, spec.broadcast);
+  b.bytes(IFA_ADDRESS, spec.address);
   if ((spec.flags ?? 0) > 0xff) b.u32(IFA_FLAGS, spec.flags!);
 }
 

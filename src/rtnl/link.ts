@@ -64,15 +64,17 @@ function header(spec: LinkSpec): Buffer {
   return ifinfomsg(spec.index ?? 0, spec.up ? IFF_UP : 0, up);
 }
 
-// The attribute order follows iproute2's `ip link add`, so our bytes can be
-// compared with its bytes.
+// The attribute order is iproute2's for `ip link add NAME mtu M address A
+// master B netns N alias S ...`: it appends attributes in command-line order
+// as it parses them and IFLA_IFNAME after the whole list (for a veth peer too),
+// so our bytes can be compared with its bytes (test/rtnl-golden.test.ts).
 function linkAttrs(b: MessageBuilder, spec: LinkSpec): void {
-  if (spec.name !== undefined) b.string(IFLA_IFNAME, spec.name);
   if (spec.mtu !== undefined) b.u32(IFLA_MTU, spec.mtu);
   if (spec.mac !== undefined) b.bytes(IFLA_ADDRESS, spec.mac);
   if (spec.master !== undefined) b.u32(IFLA_MASTER, spec.master);
   if (spec.nsFd !== undefined) b.u32(IFLA_NET_NS_FD, spec.nsFd);
   if (spec.alias !== undefined) b.string(IFLA_IFALIAS, spec.alias);
+  if (spec.name !== undefined) b.string(IFLA_IFNAME, spec.name);
 }
 
 function linkInfo(b: MessageBuilder, spec: LinkSpec): void {
@@ -136,8 +138,9 @@ export function delLink(target: { index: number } | { name: string }): Buffer {
 export function getLink(target: { index: number } | { name: string }): Buffer {
   const b = new MessageBuilder(RTM_GETLINK, 0);
   b.struct(ifinfomsg('index' in target ? target.index : 0));
-  if ('name' in target) b.string(IFLA_IFNAME, target.name);
+  // iproute2's order (its name-to-index lookup sends exactly this message).
   b.u32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
+  if ('name' in target) b.string(IFLA_IFNAME, target.name);
   return b.finish();
 }
 
