@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'HOSTIF_NOT_FOUND' // the host interface (bridge) does not exist and will not be created
   | 'HOSTIF_UNSUPPORTED' // the host interface exists but is of a kind this path cannot use
   | 'LINK_EXISTS' // a device we would create is already there
+  | 'MAC_CONFLICT' // the MAC asked for is already the bridge's
   | 'KERNEL' // the kernel refused a request (errno and extended ACK text in the message)
   | 'TIMEOUT'
   | 'INTERNAL';

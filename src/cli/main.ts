@@ -20,8 +20,7 @@ const stdio: Io = {
 };
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
-  // Known before parsing so that even a usage error can be reported as JSON.
-  const json = argv.includes('--json');
+  const json = wantsJson(argv);
   try {
     const parsed = parseCommandLine(argv);
     if ('help' in parsed) {
@@ -54,6 +53,12 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     io.err(`pipework: ${line}`);
     return err.code === 'USAGE' ? 2 : 1;
   }
+}
+
+/** Known before parsing, so that even a usage error can be reported as JSON. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return argv.some((a, i) => a === '--json' && (end < 0 || i < end) && argv[i - 1] !== '--host-netns');
 }
 
 function summary(op: 'attach' | 'detach', outcome: Outcome<AttachResult> | Outcome<DetachResult>): string {

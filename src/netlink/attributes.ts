@@ -50,8 +50,11 @@ export class MessageBuilder {
     return at + NLA_HDRLEN;
   }
 
+  // Each writer takes the offset first: header() may replace this.buf when it
+  // grows, and `this.buf.write(v, this.header())` would write the old one.
   bytes(type: number, value: Uint8Array): this {
-    this.buf.set(value, this.header(type, value.length));
+    const at = this.header(type, value.length);
+    this.buf.set(value, at);
     return this;
   }
 
@@ -61,22 +64,26 @@ export class MessageBuilder {
   }
 
   u8(type: number, value: number): this {
-    this.buf.writeUInt8(value, this.header(type, 1));
+    const at = this.header(type, 1);
+    this.buf.writeUInt8(value, at);
     return this;
   }
 
   u16(type: number, value: number): this {
-    this.buf.writeUInt16LE(value, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buf.writeUInt16LE(value, at);
     return this;
   }
 
   u32(type: number, value: number): this {
-    this.buf.writeUInt32LE(value >>> 0, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeUInt32LE(value >>> 0, at);
     return this;
   }
 
   s32(type: number, value: number): this {
-    this.buf.writeInt32LE(value, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeInt32LE(value, at);
     return this;
   }
 

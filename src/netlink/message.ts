@@ -107,3 +107,10 @@ export function readAck(msg: Buffer): Ack {
   }
   return ack;
 }
+
+/** A dump that failed midway ends with NLMSG_DONE carrying -errno, and with extended ACKs on, the kernel's text after it. */
+export function readDoneExtAck(msg: Buffer): string | undefined {
+  if (!(msg.readUInt16LE(6) & NLM_F_ACK_TLVS)) return undefined;
+  const text = attrMap(msg, NLMSG_HDRLEN + 4).get(NLMSGERR_ATTR_MSG);
+  return text ? readString(text) : undefined;
+}

@@ -27,7 +27,7 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from './constants';
-import { NetlinkError, messages, readAck, readHeader } from './message';
+import { NetlinkError, messages, readAck, readDoneExtAck, readHeader } from './message';
 
 // The kernel sizes dump chunks to at most 32 KiB; twice that leaves room.
 const RECV_SIZE = 64 * 1024;
@@ -208,7 +208,7 @@ export class NetlinkSocket {
     if (h.type === NLMSG_DONE) {
       this.settle(p);
       const error = msg.length >= 20 ? msg.readInt32LE(16) : 0;
-      if (error < 0) p.reject(new NetlinkError(-error, p.msg.readUInt16LE(4)));
+      if (error < 0) p.reject(new NetlinkError(-error, p.msg.readUInt16LE(4), readDoneExtAck(msg)));
       else if (!p.interrupted) p.resolve(p.replies);
       else if (p.retries >= DUMP_RETRIES) p.reject(new NetlinkError(4 /* EINTR */, p.msg.readUInt16LE(4), 'dump kept changing'));
       else this.retry(p);

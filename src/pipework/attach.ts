@@ -82,6 +82,10 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
     throw new PipeworkError('LINK_EXISTS', `${describeGuest(guest)} already has an interface ${req.guestIf}`);
   }
   if (taken) throw new PipeworkError('LINK_EXISTS', `host interface ${hostName} already exists`);
+  // The bridge would take frames for that MAC as its own: the guest would be unreachable.
+  if (req.mac && bridge?.mac && formatMac(bridge.mac) === req.mac) {
+    throw new PipeworkError('MAC_CONFLICT', `MAC ${req.mac} is bridge ${req.hostIf}'s own address`);
+  }
 
   const mtu = bridge?.mtu ?? DEFAULT_MTU;
   const state = { bridgeIndex: bridge?.index ?? 0, guestIndex: 0, guestMac: req.mac ? parseMac(req.mac) : Buffer.alloc(0) };

@@ -49,7 +49,13 @@ export class Namespace {
   }
 
   async routes(family: number): Promise<Route[]> {
-    return (await this.sock.dump(dumpRoutes(family))).map(decodeRoute);
+    try {
+      return (await this.sock.dump(dumpRoutes(family))).map(decodeRoute);
+    } catch (e) {
+      // A namespace that never had a route has no main table yet ("FIB table does not exist").
+      if (e instanceof NetlinkError && e.code === 'ENOENT') return [];
+      throw e;
+    }
   }
 
   close(): void {

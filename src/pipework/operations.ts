@@ -3,7 +3,8 @@
 import type { ResolveOptions } from '../netns';
 import { planAttach, type AttachResult } from './attach';
 import { planDetach, type DetachResult } from './detach';
-import { openGuest, type Namespace, type OpenGuest } from './namespace';
+import { PipeworkError } from '../errors';
+import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
 import { describePlan, execute, type PlannedStep, type Step } from './plan';
 import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from './types';
@@ -24,6 +25,13 @@ async function withGuest<T>(spec: string, resolve: ResolveOptions | undefined, f
   const g = await openGuest(spec, resolve);
   try {
     return await fn(g);
+  } catch (e) {
+    // Steps name themselves; a failed read-only query is named here.
+    if (e instanceof PipeworkError) throw e;
+    throw new PipeworkError('KERNEL', `reading the state of ${describeGuest(g.guest)} or the host failed: ${(e as Error).message}`, {
+      cause: e,
+      errno: (e as { code?: string }).code,
+    });
   } finally {
     g.ns.close();
   }

@@ -71,6 +71,7 @@ export const RTPROT_STATIC = 4;
 export const RT_SCOPE_UNIVERSE = 0;
 export const RT_SCOPE_LINK = 253;
 export const RT_SCOPE_HOST = 254;
+export const RT_SCOPE_NOWHERE = 255;
 export const RTNH_F_ONLINK = 4;
 export const IFF_UP = 1;
 export const IFF_BROADCAST = 2;

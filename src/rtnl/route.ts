@@ -13,6 +13,7 @@ import {
   RTN_UNICAST,
   RTPROT_BOOT,
   RT_SCOPE_LINK,
+  RT_SCOPE_NOWHERE,
   RT_SCOPE_UNIVERSE,
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
@@ -94,8 +95,12 @@ export function newRoute(spec: RouteSpec, replace = false): Buffer {
 
 export function delRoute(spec: RouteSpec): Buffer {
   const b = new MessageBuilder(RTM_DELROUTE, 0);
-  b.struct(rtmsg({ family: spec.family, dstLength: spec.dstLength, table: spec.table ?? RT_TABLE_MAIN, scope: 0 }));
-  routeAttrs(b, { ...spec, table: spec.table ?? RT_TABLE_MAIN });
+  // RT_SCOPE_NOWHERE matches a route of any scope, as `ip route del` asks;
+  // scope 0 would match only universe routes (ESRCH for `dev X` routes).
+  const scope = spec.scope ?? RT_SCOPE_NOWHERE;
+  const table = spec.table ?? RT_TABLE_MAIN;
+  b.struct(rtmsg({ family: spec.family, dstLength: spec.dstLength, table: table < 256 ? table : RT_TABLE_UNSPEC, scope }));
+  routeAttrs(b, { ...spec, table });
   return b.finish();
 }
 
