@@ -271,6 +271,18 @@ Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
       *sc = "socket";
       return -errno;
     }
+    // Bind at once (nl_pid 0: the kernel picks a port id). An unbound socket
+    // has port id 0 until its first send, and rtnetlink multicasts skip port
+    // id 0: a socket that subscribes before it sends would hear nothing.
+    struct sockaddr_nl snl;
+    memset(&snl, 0, sizeof snl);
+    snl.nl_family = AF_NETLINK;
+    if (bind(s, reinterpret_cast<struct sockaddr*>(&snl), sizeof snl) < 0) {
+      int err = errno;
+      close(s);
+      *sc = "bind";
+      return -err;
+    }
     return s;
   });
   if (fd < 0) return ThrowErrno(env, -fd, syscall);

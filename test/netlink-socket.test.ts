@@ -24,6 +24,7 @@ import {
   AF_INET,
   IFLA_IFNAME,
   RTM_GETADDR,
+  RTM_NEWADDR,
   RTM_NEWLINK,
   RTNLGRP_LINK,
   decodeAddr,
@@ -284,6 +285,8 @@ const ipAddrKeys = (): string[] =>
     }),
   );
 
+const addrKey_ = (m: Buffer): string => addrKey(decodeAddr(m));
+
 const STATIC_ADDRS = 1500;
 
 live('dumps of >32 KiB span several datagrams and list exactly what ip -j lists', async () => {
@@ -386,7 +389,7 @@ live('NLM_F_DUMP_INTR injected into a real dump: the socket retries with a new s
   let attemptSeq = -1;
   tap.alter = (dg) => {
     const seq = dg.readUInt32LE(8);
-    if (seq === attemptSeq || markAttempts === 0 || dg.readUInt16LE(4) !== RTM_NEWADDR_REPLY) return;
+    if (seq === attemptSeq || markAttempts === 0 || dg.readUInt16LE(4) !== RTM_NEWADDR) return;
     attemptSeq = seq;
     markAttempts--;
     dg.writeUInt16LE(dg.readUInt16LE(6) | NLM_F_DUMP_INTR, 6);
@@ -430,8 +433,6 @@ live('NLM_F_DUMP_INTR injected into a real dump: the socket retries with a new s
   assert.ok(doneMarked);
   assert.is(tap.sent.length - mark2, 2);
 });
-const RTM_NEWADDR_REPLY = 20;
-const addrKey_ = (m: Buffer): string => addrKey(decodeAddr(m));
 
 // ---- multicast -----------------------------------------------------------
 
