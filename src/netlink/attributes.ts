@@ -87,10 +87,19 @@ export class MessageBuilder {
     return this;
   }
 
-  /** A NUL-terminated string, as the kernel's NLA_STRING/NLA_NUL_STRING policies expect. */
+  /** A NUL-terminated string (IFLA_IFNAME and other NLA_NUL_STRING-like attributes, as iproute2 sends them). */
   string(type: number, value: string): this {
     const bytes = Buffer.from(value + '\0', 'utf8');
     return this.bytes(type, bytes);
+  }
+
+  /**
+   * A string without its NUL, for NLA_STRING attributes whose length is the
+   * text (IFLA_INFO_KIND, IFLA_IFALIAS): iproute2 sends them so, and an alias
+   * of the full 255 bytes only fits without one.
+   */
+  text(type: number, value: string): this {
+    return this.bytes(type, Buffer.from(value, 'utf8'));
   }
 
   /** An attribute whose payload is the attributes `fill` adds. */

@@ -73,7 +73,7 @@ function linkAttrs(b: MessageBuilder, spec: LinkSpec): void {
   if (spec.mac !== undefined) b.bytes(IFLA_ADDRESS, spec.mac);
   if (spec.master !== undefined) b.u32(IFLA_MASTER, spec.master);
   if (spec.nsFd !== undefined) b.u32(IFLA_NET_NS_FD, spec.nsFd);
-  if (spec.alias !== undefined) b.string(IFLA_IFALIAS, spec.alias);
+  if (spec.alias !== undefined) b.text(IFLA_IFALIAS, spec.alias);
   if (spec.name !== undefined) b.string(IFLA_IFNAME, spec.name);
 }
 
@@ -82,7 +82,7 @@ function linkInfo(b: MessageBuilder, spec: LinkSpec): void {
   b.nest(
     IFLA_LINKINFO,
     (li) => {
-      li.string(IFLA_INFO_KIND, spec.kind!);
+      li.text(IFLA_INFO_KIND, spec.kind!);
       if (spec.infoData) li.nest(IFLA_INFO_DATA, spec.infoData, false);
     },
     false,
