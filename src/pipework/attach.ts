@@ -125,6 +125,9 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
       `${host.ip}link add ${hostName} mtu ${mtu} master ${req.hostIf} up type veth peer name ${dev} mtu ${mtu}` +
       `${req.mac ? ` address ${req.mac}` : ''} netns ${guest.kind === 'netns' ? guest.name : (guest.pid ?? guest.name)}`,
     run: async () => {
+      // The peer is born down: asked to come up inside another namespace the
+      // kernel answers ENOTCONN (6.18), so it is brought up from inside the
+      // guest, after its address, as the steps below do.
       await host.sock.request(
         newVeth(
           { name: hostName, mtu, master: state.bridgeIndex, up: true },
