@@ -4,8 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PipeworkError } from '../src/errors';
 import { macFromString, normaliseMac } from '../src/pipework/mac';
+import { throwsUsage } from './helpers/assert';
 
 const shOk = spawnSync('sh', ['-c', 'echo x | md5sum'], { stdio: 'ignore' }).status === 0;
 
@@ -16,20 +16,6 @@ function pipeworkU(arg: string): string {
   if (r.status !== 0) throw new Error(`sh: ${r.stderr}`);
   const hex = r.stdout.slice(0, 10);
   return `02:${hex.match(/../g)?.join(':')}`;
-}
-
-function throwsUsage(fn: () => unknown, mention: string): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, PipeworkError);
-    const err = e as PipeworkError;
-    assert.is(err.code, 'USAGE');
-    assert.ok(err.message.includes(mention), `message ${JSON.stringify(err.message)} should mention ${mention}`);
-    assert.not.match(err.message, /\n/);
-    return;
-  }
-  assert.unreachable(`expected a USAGE error mentioning ${mention}`);
 }
 
 test("the README's example: U:myhost.foo.com is 02:72:6c:cd:9b:8d", () => {

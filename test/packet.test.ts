@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Address6 } from 'ip-address';
-import { PipeworkError } from '../src/errors';
 import {
   decodeArp,
   decodeNeighborAdvert,
@@ -26,6 +25,7 @@ import {
   parseMac,
   unsolicitedNeighborAdvert,
 } from '../src/packet';
+import { throwsUsage } from './helpers/assert';
 
 // ---- golden frames -------------------------------------------------------
 
@@ -136,20 +136,6 @@ function tcpdumpRead(frames: Buffer[], flags: string[]): string[] {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function throwsUsage(fn: () => unknown, mention: string): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, PipeworkError);
-    const err = e as PipeworkError;
-    assert.is(err.code, 'USAGE');
-    assert.ok(err.message.includes(mention), `message ${JSON.stringify(err.message)} should mention ${mention}`);
-    assert.not.match(err.message, /\n/);
-    return;
-  }
-  assert.unreachable(`expected a USAGE error mentioning ${mention}`);
 }
 
 // ---- MAC text ------------------------------------------------------------
