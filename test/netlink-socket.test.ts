@@ -91,7 +91,7 @@ class Tap {
       ref: () => real.ref(),
       unref: () => real.unref(),
       close: () => real.close(),
-      closeAsync: () => real.closeAsync(),
+      closeInBackground: () => real.closeInBackground(),
     };
   }
 }

@@ -4,7 +4,8 @@
 //
 // Closing an AF_PACKET socket waits for an RCU grace period (~12 ms on our
 // VMs, ten times the rest of an attach). The frame leaves at send(); the close
-// happens on a libuv worker thread afterwards, off the attach's critical path.
+// happens afterwards on a thread of the addon's own, off the attach's critical
+// path and off libuv's pool (which the embedding application needs).
 import { gratuitousArp, unsolicitedNeighborAdvert } from '../packet';
 import { sys } from '../sys';
 import type { Family } from './types';
@@ -13,13 +14,12 @@ export function announcementFrame(family: Family, mac: Uint8Array, address: stri
   return family === 4 ? gratuitousArp(mac, address) : unsolicitedNeighborAdvert(mac, address);
 }
 
-/** Sends the frame out of ifindex in namespace nsFd. Resolves once it is sent; the socket closes in the background. */
-export function sendFrame(nsFd: number, ifindex: number, frame: Buffer): Promise<void> {
+/** Sends the frame out of ifindex in namespace nsFd; the socket closes in the background. */
+export function sendFrame(nsFd: number, ifindex: number, frame: Buffer): void {
   const sock = sys().openPacket(ifindex, 0, nsFd);
   try {
     if (sock.send(frame) < 0) throw Object.assign(new Error('AF_PACKET send would block'), { code: 'EAGAIN' });
   } finally {
-    sock.closeAsync().catch(() => undefined);
+    sock.closeInBackground();
   }
-  return Promise.resolve();
 }

@@ -191,7 +191,7 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
       title: `announce ${address.address} on ${dev}`,
       command: `${guestNs.exec}${arping}`,
       run: async () => {
-        await sendFrame(guest.nsFd, state.guestIndex, announcementFrame(family, state.guestMac, address.address));
+        sendFrame(guest.nsFd, state.guestIndex, announcementFrame(family, state.guestMac, address.address));
         result.announced = family === 4 ? 'gratuitous-arp' : 'neighbour-advertisement';
       },
     });

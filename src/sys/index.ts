@@ -17,8 +17,12 @@ export interface SysSocket {
   ref(): void;
   unref(): void;
   close(): void;
-  /** Closes on a worker thread: for AF_PACKET, whose close waits ~12 ms for an RCU grace period. */
-  closeAsync(): Promise<void>;
+  /**
+   * Closes on a thread of its own and returns at once: for AF_PACKET, whose
+   * close waits ~12 ms for an RCU grace period. Neither the event loop nor
+   * libuv's pool waits for it.
+   */
+  closeInBackground(): void;
 }
 
 export interface Sys {
