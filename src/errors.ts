@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'HOSTIF_UNSUPPORTED' // the host interface exists but is of a kind this path cannot use
   | 'LINK_EXISTS' // a device we would create is already there
   | 'MAC_CONFLICT' // the MAC asked for is already the bridge's
+  | 'CONFLICT' // an earlier attach made this interface with other parameters
   | 'KERNEL' // the kernel refused a request (errno and extended ACK text in the message)
   | 'TIMEOUT'
   | 'INTERNAL';

@@ -9,21 +9,27 @@
 //   pw.close();
 import { DEFAULT_GUEST_IF, checkInterfaceName, parseAddressArgument, parseMacArgument } from './cli/parse';
 import type { ResolveOptions } from './netns';
-import type { AttachResult } from './pipework/attach';
+import type { AttachResult } from './pipework/results';
 import type { DetachResult } from './pipework/detach';
 import { openHost, type Namespace } from './pipework/namespace';
 import * as ops from './pipework/operations';
-import type { PlannedStep } from './pipework/plan';
+import type { BeforeStep, PlannedStep } from './pipework/plan';
+import type { GcResult } from './pipework/gc';
 import type { ShowResult } from './pipework/show';
 import type { AttachRequest, DetachRequest, Family } from './pipework/types';
+import { waitForLink, type WaitResult } from './pipework/wait';
 
 export { PipeworkError, type ErrorCode } from './errors';
-export type { AttachResult, GuestSummary, RouteSummary } from './pipework/attach';
+export type { AttachResult, GuestSummary, RouteSummary } from './pipework/results';
 export type { DetachResult } from './pipework/detach';
 export type { ShowResult, InterfaceView, RouteView } from './pipework/show';
-export type { PlannedStep } from './pipework/plan';
+export type { BeforeStep, PlannedStep } from './pipework/plan';
+export type { GcEntry, GcResult } from './pipework/gc';
+export type { Detached } from './pipework/detach';
+export { formatMark, parseMark, type Mark } from './pipework/mark';
 export type { AttachRequest, DetachRequest, AddressSpec, Family } from './pipework/types';
 export { macFromString } from './pipework/mac';
+export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
   /** Act as if this named network namespace (or namespace path) were the host. */
@@ -54,6 +60,13 @@ export interface AttachOptions {
 export interface DetachOptions {
   guest: string;
   guestIf?: string | undefined;
+  /** Every interface pipework-netlink added to the guest. */
+  all?: boolean | undefined;
+}
+
+export interface RunHooks {
+  /** Called before each step of a change: progress reporting, or fault injection in tests. */
+  beforeStep?: BeforeStep | undefined;
 }
 
 /** Validates library options exactly as the command line is validated. */
@@ -76,7 +89,9 @@ export function attachRequest(o: AttachOptions): AttachRequest {
 }
 
 export function detachRequest(o: DetachOptions): DetachRequest {
-  return { op: 'detach', guest: o.guest, guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface') };
+  const req: DetachRequest = { op: 'detach', guest: o.guest, guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface') };
+  if (o.all) req.all = true;
+  return req;
 }
 
 export class Pipework {
@@ -92,9 +107,10 @@ export class Pipework {
     return this.host;
   }
 
-  async attach(o: AttachOptions): Promise<AttachResult> {
+  /** Attaches; re-running the same attach changes nothing (result.alreadyInPlace). A failure undoes what was done. */
+  async attach(o: AttachOptions, hooks: RunHooks = {}): Promise<AttachResult> {
     const req = attachRequest(o);
-    return (await ops.attach(req, this.hostNs(), { resolve: this.resolve })).result;
+    return (await ops.attach(req, this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep })).result;
   }
 
   /** What attach would do, as iproute2 commands; changes nothing. */
@@ -102,8 +118,24 @@ export class Pipework {
     return (await ops.attach(attachRequest(o), this.hostNs(), { resolve: this.resolve, dryRun: true })).plan;
   }
 
-  async detach(o: DetachOptions): Promise<DetachResult> {
-    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve })).result;
+  /** Detaches; detaching what is not there succeeds with removed: false. */
+  async detach(o: DetachOptions, hooks: RunHooks = {}): Promise<DetachResult> {
+    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep })).result;
+  }
+
+  /** Removes our host-side devices whose guest is gone; with dryRun, only lists them. */
+  async gc(o: { dryRun?: boolean } = {}): Promise<GcResult> {
+    return (await ops.gc(this.hostNs(), { resolve: this.resolve, dryRun: o.dryRun })).result;
+  }
+
+  /**
+   * pipework --wait: resolves once guestIf (default eth1) exists and is up in
+   * the host namespace (hostNetns, else this process's); rejects with code
+   * TIMEOUT after timeoutMs (none: no limit), or with signal.reason on abort.
+   */
+  async wait(o: { guestIf?: string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<WaitResult> {
+    const name = checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface');
+    return waitForLink(name, { timeoutMs: o.timeoutMs, signal: o.signal, nsFd: this.hostNs().nsFd });
   }
 
   show(guest: string): Promise<ShowResult> {
@@ -127,4 +159,5 @@ async function once<T>(options: ClientOptions, fn: (pw: Pipework) => Promise<T>)
 
 export const attach = (o: AttachOptions & ClientOptions): Promise<AttachResult> => once(o, (pw) => pw.attach(o));
 export const detach = (o: DetachOptions & ClientOptions): Promise<DetachResult> => once(o, (pw) => pw.detach(o));
+export const gc = (o: ClientOptions & { dryRun?: boolean } = {}): Promise<GcResult> => once(o, (pw) => pw.gc(o));
 export const show = (guest: string, o: ClientOptions = {}): Promise<ShowResult> => once(o, (pw) => pw.show(guest));

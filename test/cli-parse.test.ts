@@ -187,6 +187,38 @@ test('detach and show', () => {
 });
 
 // ---------------------------------------------------------------------------
+// --wait
+
+test('README: pipework --wait -i ib0; --wait alone waits for eth1, forever', () => {
+  assert.equal(request(['--wait', '-i', 'ib0']), { op: 'wait', guestIf: 'ib0' });
+  assert.equal(request(['--wait']), { op: 'wait', guestIf: 'eth1' });
+});
+
+test('--wait: --timeout in seconds, decimals allowed, to milliseconds; options in any order', () => {
+  assert.equal(request(['--wait', '-i', 'eth2', '--timeout', '5']), { op: 'wait', guestIf: 'eth2', timeoutMs: 5000 });
+  assert.equal(request(['--wait', '--timeout=0.5']), { op: 'wait', guestIf: 'eth1', timeoutMs: 500 });
+  assert.equal(request(['--timeout', '.25', '-i', 'eth2', '--wait']), { op: 'wait', guestIf: 'eth2', timeoutMs: 250 });
+  assert.equal(request(['--wait', '--timeout', '2.']), { op: 'wait', guestIf: 'eth1', timeoutMs: 2000 });
+  assert.equal(request(['--wait', '--timeout', '0.57']), { op: 'wait', guestIf: 'eth1', timeoutMs: 570 });
+  // less than a millisecond is still a timeout, not none
+  assert.equal(request(['--wait', '--timeout', '0.0001']), { op: 'wait', guestIf: 'eth1', timeoutMs: 1 });
+  assert.equal(parseCommandLine(['--json', '--host-netns', 'red', '--wait', '-i', 'eth3']), {
+    options: { json: true, dryRun: false, hostNetns: 'red' },
+    request: { op: 'wait', guestIf: 'eth3' },
+  });
+  // after --, --wait is a name, not the option
+  assert.match(usageError(['br1', '--', '--wait']).message, '--wait');
+});
+
+test('--wait refusals name the culprit', () => {
+  assert.match(usageError(['--wait', '--timeout', '0']).message, 'more than 0');
+  assert.match(usageError(['--wait', '--timeout', 'abc']).message, 'abc');
+  assert.match(usageError(['--wait', '-i', 'eth1', 'extra']).message, 'extra');
+  assert.match(usageError(['br1', 'web1', '0/0', '--timeout', '1']).message, '--timeout applies only to --wait');
+  assert.match(usageError(['--wait', '-a', '4']).message, '--wait does not take -a');
+});
+
+// ---------------------------------------------------------------------------
 // Addresses
 
 function address(token: string, ...locals: string[]) {
@@ -308,7 +340,7 @@ test('help text: usage lines, every option with an example, exit codes', () => {
   }
   // every example in the help text parses
   for (const line of text.split('\n')) {
-    const m = /^\s+(pipework (?!<|--help|detach \[|show <).*)$/.exec(line);
+    const m = /^\s+(pipework (?!<|--help|detach \[|show <|--wait \[).*)$/.exec(line);
     if (m) {
       const parsed = parseCommandLine(m[1]!.trim().split(/\s+/).slice(1));
       assert.ok(parsed, line);

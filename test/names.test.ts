@@ -7,7 +7,7 @@ import type { Guest } from '../src/netns';
 import { checkInterfaceName } from '../src/cli/parse';
 import { defaultHostLinkName } from '../src/pipework/names';
 
-const withPid = (pid: number): Guest => ({ kind: 'pid', spec: String(pid), name: String(pid), pid, nsFd: -1, close() {} });
+const withPid = (pid: number): Guest => ({ kind: 'pid', spec: String(pid), name: String(pid), pid, nsFd: -1, isCurrent: () => true, close() {} });
 
 test("pipework's own form when it fits", () => {
   assert.is(defaultHostLinkName('eth1', withPid(4242)), 'veth1pl4242');
@@ -29,7 +29,7 @@ test('a long guest-side name is replaced by 5 hex digits of its SHA-1, staying w
 test('a guest without a PID uses its namespace inode in base 36', () => {
   const fd = fs.openSync('/proc/self/ns/net', 'r');
   try {
-    const g: Guest = { kind: 'path', spec: 'path:/proc/self/ns/net', name: '/proc/self/ns/net', nsFd: fd, close() {} };
+    const g: Guest = { kind: 'path', spec: 'path:/proc/self/ns/net', name: '/proc/self/ns/net', nsFd: fd, isCurrent: () => true, close() {} };
     assert.is(defaultHostLinkName('eth1', g), `veth1pl${fs.fstatSync(fd).ino.toString(36)}`);
   } finally {
     fs.closeSync(fd);

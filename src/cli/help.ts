@@ -8,7 +8,10 @@ rtnetlink (no ip, docker or arping is run).
 Usage:
   pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]
   pipework detach [-i cif] <guest>
+  pipework detach --all <guest>
   pipework show <guest>
+  pipework gc
+  pipework --wait [-i cif] [--timeout S]
   pipework --help
 
 Attach: a veth pair whose host end joins <hostif> and whose other end appears
@@ -42,8 +45,34 @@ Other commands:
   detach [-i cif] <guest>
                  remove the guest's interface <cif> (default eth1) and its veth
                    pipework detach -i eth2 web1
+  detach --all <guest>
+                 remove every interface pipework added to the guest (those
+                 carrying its mark, the alias pipework:<kind>:<id>:<cif>)
+                   pipework detach --all web1
+                 Detaching what is not there succeeds and says so.
   show <guest>   list the guest's interfaces and addresses
                    pipework show web1
+  gc             remove the host-side veths pipework made whose guest is gone
+                 (container removed or stopped, netns or process gone); with
+                 --dry-run only list them
+                   pipework gc --dry-run
+
+Re-running an attach that is already in place changes nothing and exits 0;
+the same interface with other parameters is an error naming the difference.
+A failure undoes everything the attach did.
+
+Wait (run it inside the container, e.g. first thing in its entry point):
+  --wait [-i cif] [--timeout S]
+                 return once <cif> (default eth1) exists and is up: admin up,
+                 carrier on (what the original read from
+                 /sys/class/net/<cif>/carrier) and operational state up, or
+                 unknown for drivers without one (lo, tun). It sleeps on link
+                 notifications from the kernel; nothing polls.
+                   pipework --wait
+                   pipework --wait -i eth2 --timeout 30
+                 --timeout S: give up after S seconds (decimals allowed, e.g.
+                 0.5) with exit 1; without it the wait never ends, as the
+                 original's. With --host-netns NS it waits inside NS instead.
 
 Global options (anywhere on the line, before --):
   --host-netns NS, --host-netns=NS
@@ -67,12 +96,12 @@ Examples:
   pipework br1 web1 198.51.100.2/24 U:web1.example.com
   pipework br1 web1 198.51.100.2/24 @10
 
-Not supported yet: dhcp, udhcpc, dhclient, dhcpcd; route, rule, tc; --wait;
+Not supported yet: dhcp, udhcpc, dhclient, dhcpcd; route, rule, tc;
 --direct-phys; mac:<hostif-mac>.
 
 Exit status:
   0  success
-  1  the operation failed; what it had changed is rolled back
+  1  the operation failed; what it had changed is rolled back; --wait timed out
   2  usage error: the command line was rejected and nothing was done
 `;
 

@@ -1,13 +1,16 @@
 // The `pipework` command: parse, run, print. Exit 0 on success, 1 when the
 // operation failed, 2 on a usage error; a failure is one line on stderr.
 import { PipeworkError } from '../errors';
-import { attach, detach, show, type Outcome } from '../pipework/operations';
+import { attach, detach, gc, show, type Outcome } from '../pipework/operations';
+import type { GcResult } from '../pipework/gc';
 import { openHost } from '../pipework/namespace';
 import { formatShow } from '../pipework/show';
-import type { AttachResult } from '../pipework/attach';
+import type { AttachResult } from '../pipework/results';
 import type { DetachResult } from '../pipework/detach';
 import { helpText } from './help';
 import { parseCommandLine } from './parse';
+import { waitForLink } from '../pipework/wait';
+import type { GlobalOptions, WaitRequest } from '../pipework/types';
 
 export interface Io {
   out(text: string): void;
@@ -33,15 +36,19 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.out(options.json ? JSON.stringify({ ok: true, op: 'show', result }, null, 2) : formatShow(result));
       return 0;
     }
+    if (request.op === 'wait') return await runWait(request, options, io);
     const host = openHost(options.hostNetns);
     try {
-      const outcome =
+      const run = { dryRun: options.dryRun };
+      const outcome: Outcome<AttachResult | DetachResult | GcResult> =
         request.op === 'attach'
-          ? await attach(request, host, { dryRun: options.dryRun })
-          : await detach(request, host, { dryRun: options.dryRun });
+          ? await attach(request, host, run)
+          : request.op === 'detach'
+            ? await detach(request, host, run)
+            : await gc(host, run);
       if (options.json) io.out(JSON.stringify({ ok: true, op: request.op, ...outcome }, null, 2));
-      else if (options.dryRun) io.out(outcome.plan.length ? outcome.plan.map((s) => s.command).join('\n') : `# ${summary(request.op, outcome)}`);
-      else io.out(summary(request.op, outcome));
+      else if (options.dryRun) io.out(outcome.plan.length ? outcome.plan.map((s) => s.command).join('\n') : `# ${summary(outcome.result)}`);
+      else io.out(summary(outcome.result));
       return 0;
     } finally {
       host.close();
@@ -61,14 +68,29 @@ function wantsJson(argv: readonly string[]): boolean {
   return argv.some((a, i) => a === '--json' && (end < 0 || i < end) && argv[i - 1] !== '--host-netns');
 }
 
-function summary(op: 'attach' | 'detach', outcome: Outcome<AttachResult> | Outcome<DetachResult>): string {
-  if (op === 'detach') return (outcome.result as DetachResult).message;
-  const r = outcome.result as AttachResult;
+function summary(r: AttachResult | DetachResult | GcResult): string {
+  if ('message' in r) return r.message;
+  if (r.alreadyInPlace) return `${r.guestSide} is already attached to ${r.guest.kind} ${r.guest.name} as asked (host side ${r.hostSide} on ${r.hostIf}): nothing changed`;
   const what = [
     r.addresses.length ? r.addresses.join(', ') : 'no address',
     ...r.routes.filter((x) => x.dst === 'default').map((x) => `default via ${x.via}`),
   ].join(', ');
   return `attached ${r.guestSide} (${r.mac}, ${what}) to ${r.guest.kind} ${r.guest.name}; host side ${r.hostSide} on bridge ${r.hostIf}${r.bridgeCreated ? ' (created)' : ''}`;
+}
+
+/**
+ * --wait runs inside the container: it waits in this process's namespace, or
+ * with --host-netns NS in NS (the namespace that stands for "here").
+ */
+async function runWait(request: WaitRequest, options: GlobalOptions, io: Io): Promise<number> {
+  const here = openHost(options.hostNetns);
+  try {
+    const result = await waitForLink(request.guestIf, { timeoutMs: request.timeoutMs, nsFd: here.nsFd });
+    io.out(options.json ? JSON.stringify({ ok: true, op: 'wait', result }, null, 2) : `${result.name} is up`);
+    return 0;
+  } finally {
+    here.close();
+  }
 }
 
 /** Entry point for bin/pipework. */

@@ -6,7 +6,10 @@
 //
 //   pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]
 //   pipework detach [-i cif] <guest>
+//   pipework detach --all <guest>
+//   pipework gc
 //   pipework show <guest>
+//   pipework --wait [-i cif] [--timeout S]
 //
 // Placement. The original looks for -i, then -l, then -a at fixed positions
 // right after the host interface. We accept them there, in that order, and also
@@ -22,9 +25,15 @@
 // interface whose name starts with '-' can be written `pipework br1 -- -odd ...`.
 // Put -i/-l/-a before it.
 //
-// `detach` and `show` as the first positional argument are commands; `route`,
-// `rule`, `tc`, `mac:<hostif-mac>`, `--wait`, `--direct-phys` and the DHCP
-// keywords are recognised and refused as not supported yet.
+// `detach`, `show` and `gc` as the first positional argument are commands; `route`,
+// `rule`, `tc`, `mac:<hostif-mac>`, `--direct-phys` and the DHCP keywords are
+// recognised and refused as not supported yet.
+//
+// --wait (anywhere before `--`, as the other options) makes the line a wait: it
+// takes -i (anywhere, default eth1) and --timeout S (or --timeout=S; seconds,
+// decimals allowed, more than 0; without it the wait has no end, as the
+// original's), no positional argument, no -l or -a, and not --dry-run.
+// --timeout without --wait is an error.
 
 import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { PipeworkError, usage } from '../errors';
@@ -34,10 +43,12 @@ import type {
   AddressSpec,
   AttachRequest,
   DetachRequest,
+  GcRequest,
   Family,
   GlobalOptions,
   Request,
   ShowRequest,
+  WaitRequest,
 } from '../pipework/types';
 
 export type ParsedCommandLine =
@@ -74,6 +85,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const positionals: string[] = [];
   const locals = new Map<LocalFlag, string>();
   let hostNetnsSeen = false;
+  const waitMode = optionZone.includes('--wait');
+  let waitSeen = false;
+  let all = false;
+  let timeoutMs: number | undefined;
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -106,6 +121,43 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       options.hostNetns = checkHostNetns(value);
       continue;
     }
+    if (arg === '--all') {
+      if (all) throw usage('--all given twice');
+      all = true;
+      continue;
+    }
+    if (arg === '--wait') {
+      if (waitSeen) throw usage('--wait given twice');
+      waitSeen = true;
+      continue;
+    }
+    if (arg === '--timeout' || arg.startsWith('--timeout=')) {
+      if (!waitMode) throw usage(`--timeout applies only to --wait: ${WAIT_USAGE}`);
+      if (timeoutMs !== undefined) throw usage('--timeout given twice');
+      let value: string;
+      if (arg === '--timeout') {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('-')) {
+          throw usage(`--timeout needs a number of seconds, e.g. --timeout 5${next === undefined ? '' : `, got ${show(next)}`}`);
+        }
+        value = next;
+        i++;
+      } else {
+        value = arg.slice('--timeout='.length);
+      }
+      timeoutMs = parseTimeout(value);
+      continue;
+    }
+    if (waitMode && LOCAL_FLAGS.includes(arg)) {
+      if (arg !== '-i') throw usage(`--wait does not take ${arg}: ${WAIT_USAGE}`);
+      if (locals.has('-i')) throw usage('-i given twice');
+      const next = argv[i + 1];
+      if (next === undefined) throw usage(`-i needs ${LOCAL_VALUE['-i']}`);
+      if (next.startsWith('-')) throw usage(`-i needs ${LOCAL_VALUE['-i']}, got ${show(next)}`);
+      locals.set('-i', next);
+      i++;
+      continue;
+    }
     if (LOCAL_FLAGS.includes(arg)) {
       const flag = arg as LocalFlag;
       if (positionals.length === 0) {
@@ -125,13 +177,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     throw usage(`unknown option ${show(arg)}`);
   }
 
+  if (waitMode) return { options, request: waitRequest(positionals, locals, timeoutMs, options) };
   const first = positionals[0];
   if (first === undefined) {
     throw usage('missing host interface: pipework <hostif> [-i cif] <guest> <ip>/<len> (see pipework --help)');
   }
+  if (all && first !== 'detach') throw usage(`--all applies only to detach: pipework detach --all <guest>`);
   let request: Request;
-  if (first === 'detach') request = detachRequest(positionals, locals);
+  if (first === 'detach') request = detachRequest(positionals, locals, all);
   else if (first === 'show') request = showRequest(positionals, locals);
+  else if (first === 'gc') request = gcRequest(positionals, locals);
   else request = attachRequest(positionals, locals);
   return { options, request };
 }
@@ -170,16 +225,24 @@ function attachRequest(pos: string[], locals: Map<LocalFlag, string>): AttachReq
   return request;
 }
 
-function detachRequest(pos: string[], locals: Map<LocalFlag, string>): DetachRequest {
+function detachRequest(pos: string[], locals: Map<LocalFlag, string>, all: boolean): DetachRequest {
   for (const flag of ['-l', '-a'] as const) {
     if (locals.has(flag)) throw usage(`detach does not take ${flag}: pipework detach [-i cif] <guest>`);
   }
+  if (all && locals.has('-i')) throw usage('detach --all removes every interface pipework added: it takes no -i');
   const guest = pos[1];
   if (guest === undefined) throw usage('missing guest after detach: pipework detach [-i cif] <guest>');
   if (pos.length > 2) throw usage(`unexpected argument ${show(pos[2]!)} after detach ${show(guest)}`);
   const guestIf = checkInterfaceName(locals.get('-i') ?? DEFAULT_GUEST_IF, '-i');
   checkGuest(guest);
-  return { op: 'detach', guest, guestIf };
+  return all ? { op: 'detach', guest, guestIf, all } : { op: 'detach', guest, guestIf };
+}
+
+function gcRequest(pos: string[], locals: Map<LocalFlag, string>): GcRequest {
+  const flag = locals.keys().next();
+  if (!flag.done) throw usage(`gc does not take ${flag.value}: pipework gc [--host-netns NS] [--dry-run]`);
+  if (pos.length > 1) throw usage(`unexpected argument ${show(pos[1]!)} after gc: pipework gc [--host-netns NS] [--dry-run]`);
+  return { op: 'gc' };
 }
 
 function showRequest(pos: string[], locals: Map<LocalFlag, string>): ShowRequest {
@@ -192,10 +255,36 @@ function showRequest(pos: string[], locals: Map<LocalFlag, string>): ShowRequest
   return { op: 'show', guest };
 }
 
+const WAIT_USAGE = 'pipework --wait [-i cif] [--timeout S]';
+
+function waitRequest(pos: string[], locals: Map<LocalFlag, string>, timeoutMs: number | undefined, options: GlobalOptions): WaitRequest {
+  if (pos.length > 0) {
+    throw usage(`unexpected argument ${show(pos[0]!)}: --wait takes no host interface, guest or address (${WAIT_USAGE})`);
+  }
+  if (options.dryRun) throw usage('--dry-run does not apply to --wait, which changes nothing');
+  const request: WaitRequest = { op: 'wait', guestIf: checkInterfaceName(locals.get('-i') ?? DEFAULT_GUEST_IF, '-i') };
+  if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+  return request;
+}
+
+/**
+ * --timeout's value: seconds, a plain decimal (5, 0.5, .5, 2.), more than 0.
+ * Returns milliseconds, rounded, at least 1.
+ */
+export function parseTimeout(text: string): number {
+  if (!/^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/.test(text)) {
+    throw usage(`--timeout takes a number of seconds such as 5 or 0.5, not ${show(text)}`);
+  }
+  const s = Number(text);
+  if (!(s > 0)) throw usage(`--timeout ${show(text)} must be more than 0 seconds`);
+  if (!Number.isFinite(s * 1000)) throw usage(`--timeout ${show(text)} is too large`);
+  return Math.max(1, Math.round(s * 1000));
+}
+
 /** Forms of the original this implementation recognises but does not do yet. */
 function refuseUnsupported(argv: readonly string[], end: number): void {
   const zone = end < 0 ? argv : argv.slice(0, end);
-  for (const flag of ['--wait', '--direct-phys']) {
+  for (const flag of ['--direct-phys']) {
     if (zone.includes(flag)) throw usage(`${flag} is not supported yet`);
   }
   // The first argument that is not a global option is the command word.

@@ -230,6 +230,8 @@ export class NetlinkSocket {
     this.waiting.length = 0;
     for (const p of all) p.reject(err);
     this.onSubscriptionError?.(err);
-    if (!this.closed) this.sock.unref();
+    // A subscriber keeps the process alive until it closes the socket: after
+    // ENOBUFS the subscription still works, and its owner re-checks the state.
+    if (!this.closed && !this.onNotification) this.sock.unref();
   }
 }

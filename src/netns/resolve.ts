@@ -21,6 +21,12 @@ export interface Guest {
   pid?: number;
   /** Open fd of the guest's network namespace, close-on-exec. */
   nsFd: number;
+  /**
+   * Whether the guest still lives in the namespace nsFd holds: its process (or
+   * its netns name, or its path) still leads to that same namespace. False
+   * once the process has exited, even if its PID was reused since.
+   */
+  isCurrent(): boolean;
   /** Closes nsFd; safe to call twice. */
   close(): void;
 }
@@ -58,6 +64,18 @@ class OpenGuest implements Guest {
     this.nsFd = nsFd;
     if (extra.id !== undefined) this.id = extra.id;
     if (extra.pid !== undefined) this.pid = extra.pid;
+  }
+
+  isCurrent(): boolean {
+    const where =
+      this.pid !== undefined ? `/proc/${this.pid}/ns/net` : this.kind === 'netns' ? `${NETNS_RUN_DIR}/${this.name}` : this.name;
+    try {
+      const now = fs.statSync(where);
+      const held = fs.fstatSync(this.nsFd);
+      return now.ino === held.ino && now.dev === held.dev;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {

@@ -3,57 +3,19 @@
 // then executed step by step with rollback.
 import { PipeworkError } from '../errors';
 import { formatMac, ipBytes, ipv4Broadcast, parseMac, samePrefix } from '../packet';
+import { NetlinkError } from '../netlink';
 import { AF_INET, AF_INET6, IFA_F_NODAD, RT_SCOPE_LINK, delLink, getLink, decodeLink, newAddr, newLink, newRoute, newVeth, setLink } from '../rtnl';
 import type { Guest } from '../netns';
 import { announcementFrame, sendFrame } from './announce';
+import { existingAttachment } from './existing';
+import { describeMark, formatMark, guestMark, parseMark, sameMark } from './mark';
 import { defaultHostLinkName } from './names';
 import { describeGuest, type Namespace } from './namespace';
 import type { Step } from './plan';
+import { summariseGuest, type AttachPlan, type AttachResult } from './results';
 import type { AttachRequest, Family } from './types';
 
 const DEFAULT_MTU = 1500;
-
-export interface GuestSummary {
-  kind: Guest['kind'];
-  name: string;
-  id?: string | undefined;
-  pid?: number | undefined;
-}
-
-export interface RouteSummary {
-  /** 'default' or 'prefix/len' */
-  dst: string;
-  via?: string | undefined;
-  dev: string;
-}
-
-export interface AttachResult {
-  guest: GuestSummary;
-  /** The bridge on the host. */
-  hostIf: string;
-  bridgeCreated: boolean;
-  /** Host-side veth name. */
-  hostSide: string;
-  /** Guest-side interface name. */
-  guestSide: string;
-  mac: string;
-  mtu: number;
-  /** 'address/len' */
-  addresses: string[];
-  routes: RouteSummary[];
-  /** What was sent to announce the address, if anything. */
-  announced?: 'gratuitous-arp' | 'neighbour-advertisement' | undefined;
-}
-
-export interface AttachPlan {
-  steps: Step[];
-  /** The outcome; complete once the steps have run. */
-  result: AttachResult;
-}
-
-export function summariseGuest(g: Guest): GuestSummary {
-  return { kind: g.kind, name: g.name, id: g.id, pid: g.pid };
-}
 
 /** Looks at host and guest (read-only) and lists the steps the attach takes. */
 export async function planAttach(req: AttachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<AttachPlan> {
@@ -78,17 +40,29 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
       `host interface ${req.hostIf} does not exist (only missing names starting with "br" are created, as bridges)`,
     );
   }
+  const mark = guestMark(guest, req.guestIf);
+  const who = describeGuest(guest);
   if (inGuest) {
-    throw new PipeworkError('LINK_EXISTS', `${describeGuest(guest)} already has an interface ${req.guestIf}`);
+    // Re-running the same attach is fine; anything else there is not ours to change.
+    const theirs = parseMark(inGuest.alias);
+    if (sameMark(theirs, mark)) return existingAttachment(req, host, guestNs, guest, inGuest, bridge);
+    const whose = theirs ? ` (attached by pipework for ${describeMark(theirs)})` : '';
+    throw new PipeworkError('LINK_EXISTS', `${who} already has an interface ${req.guestIf}${whose}`);
   }
-  if (taken) throw new PipeworkError('LINK_EXISTS', `host interface ${hostName} already exists`);
+  if (taken) {
+    // Never deleted, up or down: the original pipework deletes a down one, which may be someone else's.
+    const theirs = parseMark(taken.alias);
+    const whose = theirs ? ` (pipework's, for ${theirs.ifname} in ${describeMark(theirs)})` : '';
+    throw new PipeworkError('LINK_EXISTS', `host interface ${hostName} already exists${whose}`);
+  }
   // The bridge would take frames for that MAC as its own: the guest would be unreachable.
   if (req.mac && bridge?.mac && formatMac(bridge.mac) === req.mac) {
     throw new PipeworkError('MAC_CONFLICT', `MAC ${req.mac} is bridge ${req.hostIf}'s own address`);
   }
 
   const mtu = bridge?.mtu ?? DEFAULT_MTU;
-  const state = { bridgeIndex: bridge?.index ?? 0, guestIndex: 0, guestMac: req.mac ? parseMac(req.mac) : Buffer.alloc(0) };
+  const alias = formatMark(mark);
+  const state = { bridgeIndex: bridge?.index ?? 0, bridgeOwned: false, vethCreated: false, hostIndex: 0, guestIndex: 0, guestMac: req.mac ? parseMac(req.mac) : Buffer.alloc(0) };
   const result: AttachResult = {
     guest: summariseGuest(guest),
     hostIf: req.hostIf,
@@ -104,23 +78,52 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   const g = guestNs.ip;
   const dev = req.guestIf;
 
+  // A process can exit between resolution and now: then its namespace lives on
+  // only through our handle and would take the interface with it when closed.
+  const confirmGuest: Step = {
+    title: `confirm ${who} is still there`,
+    command: '',
+    check: true,
+    run: async () => {
+      if (!guest.isCurrent()) throw new PipeworkError('GUEST_NOT_RUNNING', `${who} is gone: its process exited`);
+    },
+  };
+  steps.push(confirmGuest);
+
   if (!bridge) {
     steps.push({
       title: `create bridge ${req.hostIf}`,
       command: `${host.ip}link add ${req.hostIf} up type bridge`,
       run: async () => {
-        await host.sock.request(newLink({ name: req.hostIf, kind: 'bridge', up: true }));
-        const [reply] = await host.sock.request(getLink({ name: req.hostIf }));
-        state.bridgeIndex = decodeLink(reply!).index;
+        try {
+          await host.sock.request(newLink({ name: req.hostIf, kind: 'bridge', up: true }));
+          state.bridgeOwned = true;
+        } catch (e) {
+          // Another attach made it first: use it if it is a bridge.
+          if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
+        }
+        result.bridgeCreated = state.bridgeOwned;
+        const made = decodeLink((await host.sock.request(getLink({ name: req.hostIf })))[0]!);
+        if (made.kind !== 'bridge') throw new PipeworkError('HOSTIF_UNSUPPORTED', `host interface ${req.hostIf} appeared, but not as a bridge`);
+        state.bridgeIndex = made.index;
       },
+      // Only a bridge this attach made, and only while no other attach has a port on it.
       undo: async () => {
-        await host.sock.request(delLink({ index: state.bridgeIndex }));
+        if (!state.bridgeOwned) return;
+        if (state.bridgeIndex && (await host.ports(state.bridgeIndex)).length > 0) return;
+        try {
+          // By name only if it failed before its index was read, an instant after we made it.
+          await host.sock.request(delLink(state.bridgeIndex ? { index: state.bridgeIndex } : { name: req.hostIf }));
+        } catch (e) {
+          // Someone else deleted it meanwhile: nothing left to undo.
+          if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+        }
       },
     });
   }
 
   steps.push({
-    title: `create veth ${hostName} on bridge ${req.hostIf} with peer ${dev} in ${describeGuest(guest)}`,
+    title: `create veth ${hostName} on bridge ${req.hostIf} with peer ${dev} in ${who}`,
     command:
       `${host.ip}link add ${hostName} mtu ${mtu} master ${req.hostIf} up type veth peer name ${dev} mtu ${mtu}` +
       `${req.mac ? ` address ${req.mac}` : ''} netns ${guest.kind === 'netns' ? guest.name : (guest.pid ?? guest.name)}`,
@@ -134,15 +137,27 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
           { name: dev, mtu, mac: req.mac ? state.guestMac : undefined, nsFd: guest.nsFd },
         ),
       );
+      state.vethCreated = true;
       const peer = await guestNs.linkByName(dev);
-      if (!peer) throw new PipeworkError('INTERNAL', `${dev} did not appear in ${describeGuest(guest)}`);
+      if (!peer) throw new PipeworkError('INTERNAL', `${dev} did not appear in ${who}`);
       state.guestIndex = peer.index;
+      // The guest end's IFLA_LINK is the host end's ifindex: what we address from now on, never whatever has the name.
+      state.hostIndex = peer.link ?? 0;
       state.guestMac = peer.mac ?? state.guestMac;
       result.mac = formatMac(state.guestMac);
+      // The kernel ignores IFLA_IFALIAS in a new link: mark the host end now, the guest end when it comes up.
+      await host.sock.request(setLink(state.hostIndex ? { index: state.hostIndex, alias } : { name: hostName, alias }));
     },
-    // Deleting one end of a veth deletes both, and the guest end takes its addresses and routes along.
+    // Also runs when this step itself fails halfway. Deleting one end of a
+    // veth deletes both, and the guest end takes its addresses and routes along.
     undo: async () => {
-      await host.sock.request(delLink({ name: hostName }));
+      if (!state.vethCreated) return;
+      try {
+        await host.sock.request(delLink(state.hostIndex ? { index: state.hostIndex } : { name: hostName }));
+      } catch (e) {
+        // Someone else deleted it meanwhile: nothing left to undo.
+        if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+      }
     },
   });
 
@@ -176,13 +191,25 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
     title: `bring ${dev} up`,
     command: `${g}link set ${dev} up`,
     run: async () => {
-      await guestNs.sock.request(setLink({ index: state.guestIndex, up: true }));
+      await guestNs.sock.request(setLink({ index: state.guestIndex, up: true, alias }));
     },
   });
 
   if (address && req.gateway) {
     steps.push(...gatewaySteps(req.gateway, address.family, address.prefixLength, ipBytes(address.address).bytes, dev, guestNs, state, result));
   }
+
+  steps.push(confirmGuest, {
+    title: `confirm ${hostName} is still a port of ${req.hostIf}`,
+    command: '',
+    check: true,
+    run: async () => {
+      const now = await host.linkByIndex(state.hostIndex);
+      if (!now || now.master !== state.bridgeIndex) {
+        throw new PipeworkError('HOSTIF_NOT_FOUND', `bridge ${req.hostIf} went away during the attach`);
+      }
+    },
+  });
 
   if (address) {
     const family = address.family;

@@ -44,6 +44,11 @@ export class Namespace {
     return (await this.sock.dump(dumpLinks())).map(decodeLink);
   }
 
+  /** The ports of a bridge (filtered in the kernel, checked again here). */
+  async ports(master: number): Promise<Link[]> {
+    return (await this.sock.dump(dumpLinks({ master }))).map(decodeLink).filter((l) => l.master === master);
+  }
+
   async addrs(family = 0, index = 0): Promise<Addr[]> {
     return (await this.sock.dump(dumpAddrs(family, index))).map(decodeAddr);
   }

@@ -1,17 +1,20 @@
 // The operations on an open host namespace: resolve the guest once, plan,
 // then either describe the plan (--dry-run) or execute it.
 import type { ResolveOptions } from '../netns';
-import { planAttach, type AttachResult } from './attach';
+import { planAttach } from './attach';
+import type { AttachResult } from './results';
 import { planDetach, type DetachResult } from './detach';
+import { planGc, type GcResult } from './gc';
 import { PipeworkError } from '../errors';
 import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
-import { describePlan, execute, type PlannedStep, type Step } from './plan';
+import { describePlan, execute, type BeforeStep, type PlannedStep, type Step } from './plan';
 import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from './types';
 
 export interface RunOptions {
   dryRun?: boolean | undefined;
   resolve?: ResolveOptions | undefined;
+  beforeStep?: BeforeStep | undefined;
 }
 
 /** A result, and the steps that made it (or would make it, on a dry run). */
@@ -37,19 +40,25 @@ async function withGuest<T>(spec: string, resolve: ResolveOptions | undefined, f
   }
 }
 
-async function run<R>(planned: { steps: Step[]; result: R }, dryRun: boolean): Promise<Outcome<R>> {
-  if (!dryRun) await execute(planned.steps);
+async function run<R>(planned: { steps: Step[]; result: R }, opts: RunOptions): Promise<Outcome<R>> {
+  const dryRun = !!opts.dryRun;
+  if (!dryRun) await execute(planned.steps, opts.beforeStep);
   return { result: planned.result, plan: describePlan(planned.steps), dryRun };
 }
 
 export function attach(req: AttachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<AttachResult>> {
-  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planAttach(req, host, ns, guest), !!opts.dryRun));
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planAttach(req, host, ns, guest), opts));
 }
 
 export function detach(req: DetachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<DetachResult>> {
-  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), !!opts.dryRun));
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), opts));
 }
 
 export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {
   return withGuest(spec, opts.resolve, ({ guest, ns }) => runShow(ns, guest));
+}
+
+/** Removes the host-side devices we made whose guest is gone (gc.ts). */
+export async function gc(host: Namespace, opts: RunOptions = {}): Promise<Outcome<GcResult>> {
+  return run(await planGc(host, opts.resolve), opts);
 }

@@ -12,7 +12,12 @@ export interface Step {
   run(): Promise<void>;
   /** Undoes run(). Absent when undoing an earlier step covers this one (a deleted veth takes its addresses along). */
   undo?: (() => Promise<void>) | undefined;
+  /** A check with no iproute2 equivalent: runs, but is not printed by --dry-run. */
+  check?: boolean | undefined;
 }
+
+/** Called before each step runs: progress reporting, and the tests' fault injection. */
+export type BeforeStep = (step: PlannedStep, index: number) => void | Promise<void>;
 
 export interface PlannedStep {
   title: string;
@@ -20,17 +25,19 @@ export interface PlannedStep {
 }
 
 export function describePlan(steps: readonly Step[]): PlannedStep[] {
-  return steps.map(({ title, command }) => ({ title, command }));
+  return steps.filter((s) => !s.check).map(({ title, command }) => ({ title, command }));
 }
 
 /** Runs the steps in order; on a failure undoes what was done and throws an error naming the step. */
-export async function execute(steps: readonly Step[]): Promise<void> {
+export async function execute(steps: readonly Step[], beforeStep?: BeforeStep): Promise<void> {
   const done: Step[] = [];
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     try {
+      await beforeStep?.({ title: step.title, command: step.command }, index);
       await step.run();
     } catch (e) {
-      const rollbackErrors = await rollback(done);
+      // The failed step's own undo first: it may have got halfway (its undo knows how far).
+      const rollbackErrors = await rollback([...done, step]);
       throw stepError(step, e, rollbackErrors);
     }
     done.push(step);

@@ -18,7 +18,7 @@ import {
   type Route,
 } from '../rtnl';
 import type { Guest } from '../netns';
-import { summariseGuest, type GuestSummary } from './attach';
+import { summariseGuest, type GuestSummary } from './results';
 import type { Namespace } from './namespace';
 
 export interface InterfaceView {

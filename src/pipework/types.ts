@@ -34,6 +34,12 @@ export interface DetachRequest {
   op: 'detach';
   guest: string;
   guestIf: string;
+  /** Every interface pipework-netlink added to the guest (guestIf is ignored). */
+  all?: boolean | undefined;
+}
+
+export interface GcRequest {
+  op: 'gc';
 }
 
 export interface ShowRequest {
@@ -41,7 +47,15 @@ export interface ShowRequest {
   guest: string;
 }
 
-export type Request = AttachRequest | DetachRequest | ShowRequest;
+/** `pipework --wait [-i cif] [--timeout S]`: wait, in this namespace, until guestIf is up. */
+export interface WaitRequest {
+  op: 'wait';
+  guestIf: string;
+  /** Undefined waits forever, as the original does. */
+  timeoutMs?: number | undefined;
+}
+
+export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest;
 
 /** Options accepted anywhere on the command line. */
 export interface GlobalOptions {

@@ -2,3 +2,4 @@ export * from './addr';
 export * from './constants';
 export * from './link';
 export * from './route';
+export * from './nsid';

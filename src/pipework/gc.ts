@@ -1,0 +1,96 @@
+// gc: remove the host-side devices we created whose guest is gone. A device
+// is ours when it carries our mark (mark.ts); its guest is gone when the
+// mark's guest no longer resolves (container removed or stopped, netns
+// deleted, process exited, path gone), or resolves to another namespace than
+// the one the device's peer lives in (a PID reused, a netns name re-made).
+// When that cannot be told (Docker does not answer), the device is kept.
+import { PipeworkError } from '../errors';
+import { NetlinkError } from '../netlink';
+import { decodeNsid, delLink, getNsid, type Link } from '../rtnl';
+import { resolveGuest, type ResolveOptions } from '../netns';
+import { describeMark, parseMark, type Mark } from './mark';
+import type { Namespace } from './namespace';
+import type { Step } from './plan';
+
+export interface GcEntry {
+  hostSide: string;
+  /** The guest the mark names: 'container 3f2a9c1b0d4e', 'netns red'. */
+  guest: string;
+  guestSide: string;
+  reason: string;
+}
+
+export interface GcResult {
+  /** Removed (or, on a dry run, to be removed). */
+  removed: GcEntry[];
+  /** Ours, and their guest is there. */
+  kept: number;
+  /** Ours, but whether the guest is there could not be told. */
+  undecided: GcEntry[];
+  message: string;
+}
+
+export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise<{ steps: Step[]; result: GcResult }> {
+  const ours = (await host.links()).flatMap((link) => {
+    const mark = parseMark(link.alias);
+    return mark && link.kind === 'veth' ? [{ link, mark }] : [];
+  });
+  const result: GcResult = { removed: [], kept: 0, undecided: [], message: '' };
+  const steps: Step[] = [];
+  for (const { link, mark } of ours) {
+    const verdict = await guestGone(host, link, mark, resolve);
+    const entry: GcEntry = { hostSide: link.name, guest: describeMark(mark), guestSide: mark.ifname, reason: verdict.reason };
+    if (verdict.gone === undefined) result.undecided.push(entry);
+    else if (!verdict.gone) result.kept++;
+    else {
+      result.removed.push(entry);
+      steps.push({
+        title: `delete ${link.name} (${entry.reason})`,
+        command: `${host.ip}link delete ${link.name}`,
+        run: async () => {
+          try {
+            await host.sock.request(delLink({ index: link.index }));
+          } catch (e) {
+            if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
+          }
+        },
+      });
+    }
+  }
+  const describe = (verb: string): string =>
+    [
+      result.removed.length ? `${verb} ${result.removed.map((e) => `${e.hostSide} (${e.reason})`).join(', ')}` : 'nothing to remove',
+      `${result.kept} kept`,
+      ...result.undecided.map((e) => `kept ${e.hostSide}: ${e.reason}`),
+    ].join('; ');
+  // A dry run reports what would go; a run, once its steps are done, what went.
+  result.message = describe('would remove');
+  if (steps.length) {
+    steps.push({ title: 'report', command: '', check: true, run: async () => void (result.message = describe('removed')) });
+  }
+  return { steps, result };
+}
+
+async function guestGone(host: Namespace, link: Link, mark: Mark, resolve?: ResolveOptions): Promise<{ gone: boolean | undefined; reason: string }> {
+  const who = describeMark(mark);
+  let guest;
+  try {
+    guest = await resolveGuest(`${mark.kind}:${mark.id}`, { ...resolve, pidRetries: 0 });
+  } catch (e) {
+    if (e instanceof PipeworkError && (e.code === 'GUEST_NOT_FOUND' || e.code === 'GUEST_NOT_RUNNING')) {
+      return { gone: true, reason: `${who} is gone` };
+    }
+    return { gone: undefined, reason: `cannot tell whether ${who} is there: ${(e as Error).message}` };
+  }
+  try {
+    const [reply] = await host.sock.request(getNsid(guest.nsFd));
+    const nsid = reply ? decodeNsid(reply) : undefined;
+    if (link.linkNetnsid === undefined) return { gone: false, reason: `${who} is there` };
+    // The peer's namespace has an id here (the veth reports it): a namespace with none is another one.
+    return nsid === link.linkNetnsid
+      ? { gone: false, reason: `${who} is there` }
+      : { gone: true, reason: `${who} now lives in another namespace than this interface's peer` };
+  } finally {
+    guest.close();
+  }
+}
