@@ -62,7 +62,15 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
 
   const mtu = bridge?.mtu ?? DEFAULT_MTU;
   const alias = formatMark(mark);
-  const state = { bridgeIndex: bridge?.index ?? 0, bridgeOwned: false, vethCreated: false, hostIndex: 0, guestIndex: 0, guestMac: req.mac ? parseMac(req.mac) : Buffer.alloc(0) };
+  // What the steps learn as they go, and how far they got (for their undo).
+  const state = {
+    bridgeIndex: bridge?.index ?? 0,
+    bridgeOwned: false,
+    vethCreated: false,
+    hostIndex: 0,
+    guestIndex: 0,
+    guestMac: req.mac ? parseMac(req.mac) : Buffer.alloc(0),
+  };
   const result: AttachResult = {
     guest: summariseGuest(guest),
     hostIf: req.hostIf,
