@@ -3,7 +3,7 @@
 //
 //   node --import tsx bench/attach.ts [N] [--rounds R] [--concurrency C]
 //        [--only a,b,...] [--spawn sh|node] [--verify-all] [--seed S]
-//        [--print-commands] [--step-costs] [--breakdown]
+//        [--print-commands] [--step-costs] [--breakdown] [--backend addon|ffi]
 //
 // Everything it creates lives in network namespaces named pwbench-<pid>-*
 // (a host namespace with br0, and N guests) plus one folder
@@ -23,6 +23,7 @@ import { planAttach } from '../src/pipework/attach';
 import { planDetach } from '../src/pipework/detach';
 import { openGuest, openHost, type Namespace } from '../src/pipework/namespace';
 import { attach, detach } from '../src/pipework/operations';
+import { sys } from '../src/sys';
 import type { AttachRequest, DetachRequest } from '../src/pipework/types';
 import { NetnsScope, ipJson, listNetns, run, runOk, staleOwner } from '../test/helpers/netns';
 
@@ -87,10 +88,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--print-commands') o.printCommands = true;
     else if (a === '--step-costs') o.stepCosts = true;
     else if (a === '--breakdown') o.breakdown = true;
+    else if (a === '--backend') {
+      // ours' system-call backend (src/sys): the N-API addon or libc through ffi-rs
+      const v = argv[++i];
+      if (v !== 'addon' && v !== 'ffi') throw new Error('--backend wants addon or ffi');
+      process.env.PIPEWORK_BACKEND = v;
+    }
     else if (a === '-h' || a === '--help') {
       console.log(
         'usage: node --import tsx bench/attach.ts [N=200] [--rounds 3] [--warmup 10] [--concurrency 16] [--only a,b]\n' +
-          '       [--spawn sh|node] [--verify-all] [--seed S] [--print-commands] [--step-costs] [--breakdown]',
+          '       [--spawn sh|node] [--verify-all] [--seed S] [--print-commands] [--step-costs] [--breakdown] [--backend addon|ffi]',
       );
       process.exit(0);
     } else if (/^\d+$/.test(a)) o.n = int(a, 'N', 1);
@@ -597,6 +604,7 @@ async function main(): Promise<void> {
   try {
     console.log(environment().join('\n'));
     console.log(`N=${opts.n} guests, ${opts.rounds} rounds (order shuffled, seed ${opts.seed}), warm-up ${opts.warmup}, concurrency ${opts.concurrency}, peers' ip run from ${opts.spawn === 'sh' ? '/bin/sh' : 'Node spawnSync'}`);
+    console.log(`ours' system-call backend: ${sys().name} (--backend addon|ffi)`);
     if (opts.printCommands) {
       printCommands(world);
       return;

@@ -1,6 +1,8 @@
-// One interface over the system calls the rest of the code needs. The
-// backend is the N-API addon in native/; a later ffi-rs backend implements the
-// same interface for hosts that cannot compile it.
+// One interface over the system calls the rest of the code needs. Two
+// backends implement it: the N-API addon in native/ and, for hosts where the
+// addon neither has a prebuild nor can be compiled, libc through ffi-rs
+// (./ffi.ts). sys() picks one (PIPEWORK_BACKEND, see there).
+import { PipeworkError } from '../errors';
 
 /** A non-blocking socket owned by a backend. */
 export interface SysSocket {
@@ -46,15 +48,46 @@ export function isSysError(e: unknown): e is SysError {
 
 let current: Sys | undefined;
 
-/** The backend in use, loaded on first call. */
+/**
+ * The backend in use, loaded on first call: PIPEWORK_BACKEND=addon or ffi
+ * picks one (and fails if it cannot load); unset or empty, the addon when it
+ * loads, else ffi-rs. Any other value is a USAGE error.
+ */
 export function sys(): Sys {
-  current ??= loadAddon();
+  current ??= loadBackend(process.env.PIPEWORK_BACKEND);
   return current;
 }
 
+/** The backend a PIPEWORK_BACKEND value selects, freshly loaded (sys() caches the result). */
+export function loadBackend(choice: string | undefined): Sys {
+  if (choice === 'addon') return loadAddon();
+  if (choice === 'ffi') return (require('./ffi') as typeof import('./ffi')).loadFfi();
+  if (choice !== undefined && choice !== '') {
+    throw new PipeworkError('USAGE', `PIPEWORK_BACKEND=${choice} is not a backend: use addon or ffi, or leave it unset`);
+  }
+  try {
+    return loadAddon();
+  } catch (addonError) {
+    try {
+      return (require('./ffi') as typeof import('./ffi')).loadFfi();
+    } catch (ffiError) {
+      throw new PipeworkError(
+        'INTERNAL',
+        `no system-call backend loads: the addon (${(addonError as Error).message.split('\n')[0]}) nor ffi-rs (${(ffiError as Error).message.split('\n')[0]})`,
+        { cause: ffiError },
+      );
+    }
+  }
+}
+
 function loadAddon(): Sys {
+  // node-gyp-build finds the binary: build/Release/ when the addon was built
+  // from source here (a clone, or an install that had to compile), else the
+  // prebuild in prebuilds/<platform>-<arch>/ that fits this Node and libc
+  // (the npm package carries linux-x64 glibc). It throws when neither fits.
   const path = require('node:path') as typeof import('node:path');
-  const addon = require(path.join(__dirname, '..', '..', 'build', 'Release', 'pipework_native.node')) as {
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  const addon = load(path.join(__dirname, '..', '..')) as {
     openNetlink(protocol: number, nsFd?: number): SysSocket;
     openPacket(ifindex: number, ethertype: number, nsFd?: number): SysSocket;
   };
