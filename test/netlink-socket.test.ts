@@ -38,6 +38,7 @@ import {
 } from '../src/rtnl';
 import { sys, type Sys, type SysSocket } from '../src/sys';
 import { NetnsScope, ip, ipJson, runOk } from './helpers/netns';
+import { wrapSocket } from './helpers/sys-wrap';
 
 // ---- a Sys that wraps the real one --------------------------------------
 
@@ -67,10 +68,7 @@ class Tap {
   }
 
   private wrap(real: SysSocket): SysSocket {
-    return {
-      get fd() {
-        return real.fd;
-      },
+    return wrapSocket(real, {
       send: (buf) => {
         this.sent.push(Buffer.from(buf));
         return real.send(buf);
@@ -85,14 +83,7 @@ class Tap {
         }
         return n;
       },
-      setsockopt: (level, name, value) => real.setsockopt(level, name, value),
-      poll: (onReadable) => real.poll(onReadable),
-      pause: () => real.pause(),
-      ref: () => real.ref(),
-      unref: () => real.unref(),
-      close: () => real.close(),
-      closeInBackground: () => real.closeInBackground(),
-    };
+    });
   }
 }
 

@@ -33,6 +33,7 @@ import { BIN, ROOT, assertDistFresh } from './helpers/cli';
 import { NETNS_DIR, NetnsScope, ip, ipJson, nsExec } from './helpers/netns';
 import { requireIf, requireRoot } from './helpers/skip';
 import { have } from './helpers/strace';
+import { wrapSocket } from './helpers/sys-wrap';
 
 const maybe = requireRoot(test);
 const isRoot = process.getuid?.() === 0;
@@ -477,10 +478,7 @@ class LossyTap {
   };
 
   private wrap(real: SysSocket): SysSocket {
-    return {
-      get fd() {
-        return real.fd;
-      },
+    return wrapSocket(real, {
       send: (buf) => {
         if (Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).readUInt16LE(4) === 18 /* RTM_GETLINK */) this.getlinks++;
         return real.send(buf);
@@ -493,14 +491,7 @@ class LossyTap {
         this.enobufs++;
         throw Object.assign(new Error('recv: ENOBUFS: No buffer space available'), { code: 'ENOBUFS', errno: -105, syscall: 'recv' });
       },
-      setsockopt: (level, name, value) => real.setsockopt(level, name, value),
-      poll: (onReadable) => real.poll(onReadable),
-      pause: () => real.pause(),
-      ref: () => real.ref(),
-      unref: () => real.unref(),
-      close: () => real.close(),
-      closeInBackground: () => real.closeInBackground(),
-    };
+    });
   }
 }
 

@@ -47,16 +47,13 @@ export function sameMark(a: Mark | undefined, b: Mark | undefined): boolean {
   return !!a && !!b && a.kind === b.kind && a.id === b.id && a.ifname === b.ifname;
 }
 
-/** How a mark's guest reads in messages: 'container 3f2a9c1b0d4e', 'netns red'. */
+/** How a guest reads in messages: 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
+export function guestLabel(kind: GuestKind, name: string): string {
+  const noun = { docker: 'container', netns: 'netns', pid: 'process', path: 'namespace' }[kind];
+  return `${noun} ${name}`;
+}
+
+/** How a mark's guest reads in messages: 'container 3f2a9c1b0d4e' (a short id), 'netns red'. */
 export function describeMark(m: Mark): string {
-  switch (m.kind) {
-    case 'docker':
-      return `container ${m.id.slice(0, 12)}`;
-    case 'netns':
-      return `netns ${m.id}`;
-    case 'pid':
-      return `process ${m.id}`;
-    case 'path':
-      return `namespace ${m.id}`;
-  }
+  return guestLabel(m.kind, m.kind === 'docker' ? m.id.slice(0, 12) : m.id);
 }

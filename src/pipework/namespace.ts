@@ -5,6 +5,7 @@ import { NetlinkError, NetlinkSocket } from '../netlink';
 import { openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
 import { decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes, getLink, type Addr, type Link, type Route } from '../rtnl';
 import * as fs from 'node:fs';
+import { guestLabel } from './mark';
 
 export class Namespace {
   constructor(
@@ -113,16 +114,7 @@ function guestExec(g: Guest): string {
 
 /** 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
 export function describeGuest(g: Guest): string {
-  switch (g.kind) {
-    case 'docker':
-      return `container ${g.name}`;
-    case 'netns':
-      return `netns ${g.name}`;
-    case 'pid':
-      return `process ${g.name}`;
-    case 'path':
-      return `namespace ${g.name}`;
-  }
+  return guestLabel(g.kind, g.name);
 }
 
 function wrapSocketError(e: unknown, what: string): PipeworkError {

@@ -9,16 +9,14 @@
 import * as fs from 'node:fs';
 import { waitForLink } from '../../src/pipework/wait';
 import { sys, type Sys, type SysSocket } from '../../src/sys';
+import { wrapSocket } from './sys-wrap';
 
 const [nsPath, name] = process.argv.slice(2) as [string, string];
 const nsFd = fs.openSync(nsPath, 'r');
 let failed = false;
 
 function wrap(real: SysSocket): SysSocket {
-  return {
-    get fd() {
-      return real.fd;
-    },
+  return wrapSocket(real, {
     send: (buf) => real.send(buf),
     recv: (buf) => {
       if (!failed) {
@@ -28,14 +26,7 @@ function wrap(real: SysSocket): SysSocket {
       }
       return real.recv(buf);
     },
-    setsockopt: (level, opt, value) => real.setsockopt(level, opt, value),
-    poll: (onReadable) => real.poll(onReadable),
-    pause: () => real.pause(),
-    ref: () => real.ref(),
-    unref: () => real.unref(),
-    close: () => real.close(),
-    closeInBackground: () => real.closeInBackground(),
-  };
+  });
 }
 
 const tap: Sys = {
