@@ -131,7 +131,8 @@ async function killAndReap(child: ChildProcess): Promise<void> {
  */
 async function sleeperAtPid(pid: number, ns: string): Promise<ChildProcess & { pid: number }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (pidAlive(pid)) throw new Error(`PID ${pid} was taken by another process before we could reuse it`);
+    // On a busy machine another short-lived process may hold the number for a moment: let it go.
+    if (pidAlive(pid)) await until(`PID ${pid}, taken meanwhile by another process, is free again`, () => !pidAlive(pid));
     fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
     const child = track(spawn('ip', ['netns', 'exec', ns, 'sleep', '120'], { stdio: 'ignore' }));
     if (child.pid === pid) {
