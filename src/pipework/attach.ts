@@ -170,9 +170,10 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   });
 
   const address = req.address;
+  // Parsed once, for the address step and the gateway's on-link test.
+  const local = address ? ipBytes(address.address).bytes : Buffer.alloc(0);
   if (address) {
     const { family } = address;
-    const local = ipBytes(address.address).bytes;
     const cidr = `${address.address}/${address.prefixLength}`;
     const brd = family === 4 ? ipv4Broadcast(local, address.prefixLength) : undefined;
     steps.push({
@@ -204,7 +205,7 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   });
 
   if (address && req.gateway) {
-    steps.push(...gatewaySteps(req.gateway, address.family, address.prefixLength, ipBytes(address.address).bytes, dev, guestNs, state, result));
+    steps.push(...gatewaySteps(req.gateway, address.family, address.prefixLength, local, dev, guestNs, state, result));
   }
 
   steps.push(confirmGuest, {

@@ -42,10 +42,6 @@ export interface SysError extends Error {
   syscall: string;
 }
 
-export function isSysError(e: unknown): e is SysError {
-  return e instanceof Error && typeof (e as SysError).code === 'string' && typeof (e as SysError).errno === 'number';
-}
-
 let current: Sys | undefined;
 
 /**
