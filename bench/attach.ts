@@ -24,7 +24,7 @@ import { planDetach } from '../src/pipework/detach';
 import { openGuest, openHost, type Namespace } from '../src/pipework/namespace';
 import { attach, detach } from '../src/pipework/operations';
 import { sys } from '../src/sys';
-import type { AttachRequest, DetachRequest } from '../src/pipework/types';
+import type { AttachRequest, DetachRequest } from '../src/request/types';
 import { NetnsScope, ipJson, listNetns, run, runOk, staleOwner } from '../test/helpers/netns';
 
 const TAG = 'pwbench';

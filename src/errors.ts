@@ -1,6 +1,6 @@
 // Errors every layer throws: a message in the user's terms and a stable code
-// that library callers can switch on. The CLI maps `usage` to exit 2 and
-// everything else to exit 1.
+// that library callers can switch on. The CLI maps USAGE to exit 2,
+// UNSUPPORTED to exit 3 and everything else to exit 1.
 
 export type ErrorCode =
   | 'USAGE' // the command line or request is malformed
@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'CONFLICT' // an earlier attach made this interface with other parameters
   | 'KERNEL' // the kernel refused a request (errno and extended ACK text in the message)
   | 'TIMEOUT'
+  | 'UNSUPPORTED' // a pipework feature this version does not implement yet (exit 3, nothing done)
+  | 'NOT_OURS' // the interface exists but pipework did not make it (detach refuses without --force)
   | 'INTERNAL';
 
 export class PipeworkError extends Error {
@@ -32,4 +34,9 @@ export class PipeworkError extends Error {
 
 export function usage(message: string): PipeworkError {
   return new PipeworkError('USAGE', message);
+}
+
+/** A feature of the original pipework that is not implemented yet: one code, one exit status (3) everywhere. */
+export function unsupported(what: string): PipeworkError {
+  return new PipeworkError('UNSUPPORTED', `${what} is not supported yet`);
 }

@@ -16,7 +16,7 @@ import * as ops from './pipework/operations';
 import type { BeforeStep, PlannedStep } from './pipework/plan';
 import type { GcResult } from './pipework/gc';
 import type { ShowResult } from './pipework/show';
-import type { AttachRequest, DetachRequest, Family } from './pipework/types';
+import type { AttachRequest, DetachRequest, Family } from './request/types';
 import { waitForLink, type WaitResult } from './pipework/wait';
 
 export { PipeworkError, type ErrorCode } from './errors';
@@ -27,7 +27,7 @@ export type { BeforeStep, PlannedStep } from './pipework/plan';
 export type { GcEntry, GcResult } from './pipework/gc';
 export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
-export type { AttachRequest, DetachRequest, AddressSpec, Family } from './pipework/types';
+export type { AttachRequest, DetachRequest, AddressSpec, Family } from './request/types';
 export { macFromString } from './pipework/mac';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
 import { helpText } from '../src/cli/help';
 import { parseCommandLine, show } from '../src/cli/parse';
-import type { GlobalOptions, Request } from '../src/pipework/types';
+import type { GlobalOptions, Request } from '../src/request/types';
 import { MALFORMED } from './helpers/malformed';
 
 const PLAIN: GlobalOptions = { json: false, dryRun: false };

@@ -10,7 +10,7 @@ import type { DetachResult } from '../pipework/detach';
 import { helpText } from './help';
 import { parseCommandLine } from './parse';
 import { waitForLink } from '../pipework/wait';
-import type { GlobalOptions, WaitRequest } from '../pipework/types';
+import type { GlobalOptions, WaitRequest } from '../request/types';
 
 export interface Io {
   out(text: string): void;

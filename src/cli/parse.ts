@@ -49,7 +49,7 @@ import type {
   Request,
   ShowRequest,
   WaitRequest,
-} from '../pipework/types';
+} from '../request/types';
 
 export type ParsedCommandLine =
   | { options: GlobalOptions; request: Request }

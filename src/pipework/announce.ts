@@ -8,7 +8,7 @@
 // path and off libuv's pool (which the embedding application needs).
 import { gratuitousArp, unsolicitedNeighborAdvert } from '../packet';
 import { sys } from '../sys';
-import type { Family } from './types';
+import type { Family } from '../request/types';
 
 export function announcementFrame(family: Family, mac: Uint8Array, address: string): Buffer {
   return family === 4 ? gratuitousArp(mac, address) : unsolicitedNeighborAdvert(mac, address);

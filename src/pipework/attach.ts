@@ -13,7 +13,7 @@ import { defaultHostLinkName } from './names';
 import { describeGuest, type Namespace } from './namespace';
 import type { Step } from './plan';
 import { summariseGuest, type AttachPlan, type AttachResult } from './results';
-import type { AttachRequest, Family } from './types';
+import type { AttachRequest, Family } from '../request/types';
 
 const DEFAULT_MTU = 1500;
 

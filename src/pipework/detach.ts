@@ -9,7 +9,7 @@ import { parseMark } from './mark';
 import { describeGuest, type Namespace } from './namespace';
 import type { Step } from './plan';
 import { summariseGuest, type GuestSummary } from './results';
-import type { DetachRequest } from './types';
+import type { DetachRequest } from '../request/types';
 
 export interface Detached {
   guestSide: string;

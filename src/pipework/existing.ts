@@ -9,7 +9,7 @@ import type { Guest } from '../netns';
 import { summariseGuest, type AttachPlan, type AttachResult, type RouteSummary } from './results';
 import { formatMark, guestMark, parseMark, sameMark } from './mark';
 import { describeGuest, type Namespace } from './namespace';
-import type { AttachRequest } from './types';
+import type { AttachRequest } from '../request/types';
 
 export async function existingAttachment(
   req: AttachRequest,

@@ -9,7 +9,7 @@ import { PipeworkError } from '../errors';
 import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
 import { describePlan, execute, type BeforeStep, type PlannedStep, type Step } from './plan';
 import { runShow, type ShowResult } from './show';
-import type { AttachRequest, DetachRequest } from './types';
+import type { AttachRequest, DetachRequest } from '../request/types';
 
 export interface RunOptions {
   dryRun?: boolean | undefined;

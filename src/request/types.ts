@@ -28,7 +28,13 @@ export interface AttachRequest {
   mac?: string | undefined;
   /** 802.1Q VLAN id from `@vid` (parsed now, used by later host interface kinds). */
   vlan?: number | undefined;
+  /** macvlan mode on a physical host interface (`--macvlan-mode`); bridge when absent. */
+  macvlanMode?: MacvlanMode | undefined;
 }
+
+/** IFLA_MACVLAN_MODE's names, as `ip link add ... type macvlan mode M` takes them. */
+export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
+export const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'private', 'vepa', 'passthru'];
 
 export interface DetachRequest {
   op: 'detach';
@@ -36,6 +42,8 @@ export interface DetachRequest {
   guestIf: string;
   /** Every interface pipework-netlink added to the guest (guestIf is ignored). */
   all?: boolean | undefined;
+  /** Remove guestIf even when it does not carry our mark (`--force`). */
+  force?: boolean | undefined;
 }
 
 export interface GcRequest {
