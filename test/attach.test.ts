@@ -52,7 +52,7 @@ test('IPv4 with a gateway: address, broadcast, default route, MTU and bridge por
   const expectedHost = `veth1pl${netnsInode(G).toString(36)}`;
   assert.is(r.hostSide, expectedHost, "pipework's v<cif>pl<id> name");
   assert.is(r.guestSide, 'eth1');
-  assert.is(r.bridgeCreated, false);
+  assert.equal(r.created, []);
   assert.is(r.mtu, 1400);
   assert.equal(r.addresses, ['198.51.100.33/24']);
   assert.equal(r.routes, [{ dst: 'default', via: '198.51.100.1', dev: 'eth1' }]);
@@ -145,11 +145,11 @@ test('MAC: explicit, and U:<string> by pipework scheme; -l names the host side',
 test('a missing bridge named br* is created and up; another missing name is refused and nothing changes', async () => {
   const G = guest('newbr');
   const r = await pw.attach({ hostIf: 'brnew', guest: `netns:${G}`, address: '192.0.2.20/24' });
-  assert.is(r.bridgeCreated, true);
+  assert.equal(r.created, ['bridge brnew']);
   const [br] = ipJson(H, '-d', 'link', 'show', 'dev', 'brnew');
   assert.is(br.linkinfo.info_kind, 'bridge');
   assert.ok(br.flags.includes('UP'));
-  assert.is(ipJson(H, 'link', 'show', 'dev', r.hostSide)[0].master, 'brnew');
+  assert.is(ipJson(H, 'link', 'show', 'dev', r.hostSide!)[0].master, 'brnew');
 
   const before = snapshot(H, G);
   try {
@@ -170,7 +170,7 @@ test('detach removes both ends; detaching again succeeds and says there was noth
   assert.is(d.removed, true);
   assert.is(d.hostSide, r.hostSide);
   assert.is(ipTry(G, 'link', 'show', 'dev', 'eth0').status, 1, 'guest side gone');
-  assert.is(ipTry(H, 'link', 'show', 'dev', r.hostSide).status, 1, 'host side gone');
+  assert.is(ipTry(H, 'link', 'show', 'dev', r.hostSide!).status, 1, 'host side gone');
   const again = await pw.detach({ guest: `netns:${G}`, guestIf: 'eth0' });
   assert.is(again.removed, false);
   assert.match(again.message, /nothing to detach/);

@@ -176,7 +176,7 @@ test('the mark: both ends carry pipework:<kind>:<guest id>:<ifname> as IFLA_IFAL
   const G = guest('mark');
   const r = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth7', address: '192.0.2.7/24' });
   const want = `pipework:netns:${G}:eth7`;
-  assert.is(aliases(H)[r.hostSide], want, 'host end');
+  assert.is(aliases(H)[r.hostSide!], want, 'host end');
   assert.is(aliases(G)['eth7'], want, 'guest end');
   assert.equal(parseMark(want), { kind: 'netns', id: G, ifname: 'eth7' });
   assert.is(aliases(G)['lo'], undefined, 'nothing else is marked');
@@ -185,7 +185,7 @@ test('the mark: both ends carry pipework:<kind>:<guest id>:<ifname> as IFLA_IFAL
   const p = await netSleeper();
   const rp = await pw.attach({ hostIf: 'br0', guest: `pid:${p.pid}`, address: '192.0.2.8/24' });
   const wantP = `pipework:pid:${p.pid}:eth1`;
-  assert.is(aliases(H)[rp.hostSide], wantP, 'host end, pid guest');
+  assert.is(aliases(H)[rp.hostSide!], wantP, 'host end, pid guest');
   assert.is(aliases(null, ['nsenter', '-t', String(p.pid), '-n'])['eth1'], wantP, 'guest end, pid guest');
   await pw.detach({ guest: `netns:${G}`, guestIf: 'eth7' });
   await pw.detach({ guest: `pid:${p.pid}` });
@@ -200,10 +200,10 @@ withDocker('the mark of a container names its full id, not its name', async () =
   const r = await pw.attach({ hostIf: 'br0', guest: `docker:${name}`, address: '192.0.2.9/24' });
   const want = `pipework:docker:${c.id}:eth1`;
   assert.is(c.id.length, 64);
-  assert.is(aliases(H)[r.hostSide], want, 'host end');
+  assert.is(aliases(H)[r.hostSide!], want, 'host end');
   assert.is(aliases(null, ['nsenter', '-t', String(containerPid(name)), '-n'])['eth1'], want, 'guest end');
   removeContainer(name); // its namespace, and with it both ends of the veth, go
-  await until(`${r.hostSide} is gone with the container`, () => ipTry(H, 'link', 'show', 'dev', r.hostSide).status !== 0);
+  await until(`${r.hostSide!} is gone with the container`, () => ipTry(H, 'link', 'show', 'dev', r.hostSide!).status !== 0);
 });
 
 // ---- 2. idempotent attach ------------------------------------------------------------
@@ -329,7 +329,7 @@ test('rollback keeps a bridge it created when another attach has a port on it by
     const e = await attachFails({ hostIf: 'brK', guest: `netns:${A}`, address: '192.0.2.40/24' }, async (step) => {
       if (step.title.startsWith('add address')) {
         const r = await other.attach({ hostIf: 'brK', guest: `netns:${B}`, address: '192.0.2.41/24' });
-        assert.is(r.bridgeCreated, false, 'B found the bridge A made');
+        assert.equal(r.created, [], 'B found the bridge A made');
         throw new Error('injected');
       }
     });
@@ -361,8 +361,8 @@ test('a missing br* bridge made meanwhile by another attach is used (EEXIST); on
         if (step.title === 'create bridge brM') await a;
       },
     });
-    assert.is((await a).bridgeCreated, true, 'A made brM');
-    assert.is(b.bridgeCreated, false, 'B found it made: it did not create it');
+    assert.equal((await a).created, ['bridge brM'], 'A made brM');
+    assert.equal(b.created, [], 'B found it made: it did not create it');
     assert.is(ipJson(H, 'link', 'show', 'master', 'brM').length, 2);
     await pw.detach({ guest: `netns:${A}` });
     await pwB.detach({ guest: `netns:${B}` });
@@ -579,7 +579,7 @@ test('detach --all removes every marked interface and its host side, and nothing
   const before = netState([H, G]);
   const sides: string[] = [];
   for (const [i, ifname] of ['eth1', 'eth2', 'eth3'].entries()) {
-    sides.push((await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: ifname, address: `192.0.2.${91 + i}/24` })).hostSide);
+    sides.push((await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: ifname, address: `192.0.2.${91 + i}/24` })).hostSide!);
   }
   const d = await pw.detach({ guest: `netns:${G}`, all: true });
   assert.is(d.removed, true);
@@ -631,9 +631,9 @@ test('gc: removes host sides whose guest is gone (netns name deleted, name re-ma
     const dry = await gpw.gc({ dryRun: true });
     const byHost = Object.fromEntries(dry.removed.map((e) => [e.hostSide, e]));
     assert.equal(Object.keys(byHost).sort(), [x.hostSide, r.hostSide, rp.hostSide].sort(), JSON.stringify(dry));
-    assert.equal(byHost[x.hostSide], { hostSide: x.hostSide, guest: `netns ${X}`, guestSide: 'eth1', reason: `netns ${X} is gone` });
-    assert.is(byHost[r.hostSide]!.reason, `netns ${R} now lives in another namespace than this interface's peer`);
-    assert.is(byHost[rp.hostSide]!.reason, `process ${p.pid} is gone`);
+    assert.equal(byHost[x.hostSide!], { hostSide: x.hostSide!, guest: `netns ${X}`, guestSide: 'eth1', reason: `netns ${X} is gone` });
+    assert.is(byHost[r.hostSide!]!.reason, `netns ${R} now lives in another namespace than this interface's peer`);
+    assert.is(byHost[rp.hostSide!]!.reason, `process ${p.pid} is gone`);
     assert.is(dry.kept, 1);
     assert.equal(dry.undecided, []);
     const hostBefore = netState([HG]);
@@ -717,13 +717,13 @@ withDocker('gc: a container removed while something else keeps its namespace: it
     assert.equal(live.removed, []);
 
     removeContainer(name);
-    assert.ok(ipJson(HG, 'link', 'show', 'dev', r.hostSide).length === 1, 'the veth outlives the container: Y holds its namespace');
+    assert.ok(ipJson(HG, 'link', 'show', 'dev', r.hostSide!).length === 1, 'the veth outlives the container: Y holds its namespace');
     const unsure = await silent.gc();
     assert.equal(unsure.removed, []);
     assert.is(unsure.undecided.length, 1, JSON.stringify(unsure));
     assert.is(unsure.undecided[0]!.hostSide, r.hostSide);
     assert.match(unsure.message, new RegExp(`kept ${r.hostSide}: cannot tell`));
-    assert.is(ipJson(HG, 'link', 'show', 'dev', r.hostSide).length, 1, 'kept when it cannot tell');
+    assert.is(ipJson(HG, 'link', 'show', 'dev', r.hostSide!).length, 1, 'kept when it cannot tell');
 
     const done = await gpw.gc();
     assert.equal(done.removed.map((e) => e.hostSide), [r.hostSide], JSON.stringify(done));

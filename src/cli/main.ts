@@ -70,12 +70,12 @@ function wantsJson(argv: readonly string[]): boolean {
 
 function summary(r: AttachResult | DetachResult | GcResult): string {
   if ('message' in r) return r.message;
-  if (r.alreadyInPlace) return `${r.guestSide} is already attached to ${r.guest.kind} ${r.guest.name} as asked (host side ${r.hostSide} on ${r.hostIf}): nothing changed`;
+  if (r.alreadyInPlace) return `${r.guestSide} is already attached to ${r.guest.kind} ${r.guest.name} as asked (${r.link}): nothing changed`;
   const what = [
     r.addresses.length ? r.addresses.join(', ') : 'no address',
     ...r.routes.filter((x) => x.dst === 'default').map((x) => `default via ${x.via}`),
   ].join(', ');
-  return `attached ${r.guestSide} (${r.mac}, ${what}) to ${r.guest.kind} ${r.guest.name}; host side ${r.hostSide} on bridge ${r.hostIf}${r.bridgeCreated ? ' (created)' : ''}`;
+  return `attached ${r.guestSide} (${r.mac}, ${what}) to ${r.guest.kind} ${r.guest.name}; ${r.link}`;
 }
 
 /**

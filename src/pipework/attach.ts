@@ -74,7 +74,10 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   const result: AttachResult = {
     guest: summariseGuest(guest),
     hostIf: req.hostIf,
-    bridgeCreated: !bridge,
+    kind: 'bridge',
+    created: bridge ? [] : [`bridge ${req.hostIf}`],
+    link: `host side ${hostName} on bridge ${req.hostIf}${bridge ? '' : ' (created)'}`,
+    notes: [],
     hostSide: hostName,
     guestSide: req.guestIf,
     mac: req.mac ?? '',
@@ -110,7 +113,7 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
           // Another attach made it first: use it if it is a bridge.
           if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
         }
-        result.bridgeCreated = state.bridgeOwned;
+        if (!state.bridgeOwned) { result.created = []; result.link = `host side ${hostName} on bridge ${req.hostIf}`; }
         const made = decodeLink((await host.sock.request(getLink({ name: req.hostIf })))[0]!);
         if (made.kind !== 'bridge') throw new PipeworkError('HOSTIF_UNSUPPORTED', `host interface ${req.hostIf} appeared, but not as a bridge`);
         state.bridgeIndex = made.index;

@@ -66,7 +66,10 @@ export async function existingAttachment(
   const result: AttachResult = {
     guest: summariseGuest(guest),
     hostIf: req.hostIf,
-    bridgeCreated: false,
+    kind: 'bridge',
+    created: [],
+    link: `host side ${peer!.name} on bridge ${req.hostIf}`,
+    notes: [],
     hostSide: peer!.name,
     guestSide: req.guestIf,
     mac,

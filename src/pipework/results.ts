@@ -19,22 +19,29 @@ export interface RouteSummary {
 
 export interface AttachResult {
   guest: GuestSummary;
-  /** The bridge on the host. */
+  /** The host interface as the user named it (a bridge, a NIC, ...). */
   hostIf: string;
-  bridgeCreated: boolean;
-  /** Host-side veth name. */
-  hostSide: string;
+  /** The host-interface kind that made the guest's link: 'bridge', 'macvlan', ... */
+  kind: string;
+  /** Shared host resources this attach created, in the user's terms: 'bridge br1'. */
+  created: string[];
+  /** The host-side end, for kinds that have one (a veth's); absent for macvlan. */
+  hostSide?: string | undefined;
   /** Guest-side interface name. */
   guestSide: string;
   mac: string;
   mtu: number;
-  /** 'address/len' */
+  /** 'address/len' (on a dry run: what would be added). */
   addresses: string[];
   routes: RouteSummary[];
   /** What was sent to announce the address, if anything. */
   announced?: 'gratuitous-arp' | 'neighbour-advertisement' | undefined;
   /** True when an earlier attach had already made exactly this: nothing was changed. */
   alreadyInPlace?: boolean | undefined;
+  /** How the link reaches the host, one phrase: 'host side veth1pl42 on bridge br1 (created)', 'macvlan on eth2, mode bridge'. */
+  link: string;
+  /** What the attach did beyond the obvious, one line each: 'enabled IPv6 on eth1 (disable_ipv6 was 1)'. */
+  notes: string[];
 }
 
 export interface AttachPlan {
