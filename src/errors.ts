@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CONFLICT' // an earlier attach made this interface with other parameters
   | 'KERNEL' // the kernel refused a request (errno and extended ACK text in the message)
   | 'TIMEOUT'
+  | 'ABORTED' // the caller's AbortSignal fired; what was done is rolled back
   | 'UNSUPPORTED' // a pipework feature this version does not implement yet (exit 3, nothing done)
   | 'NOT_OURS' // the interface exists but pipework did not make it (detach refuses without --force)
   | 'INTERNAL';

@@ -316,14 +316,19 @@ maybe('works with no ip, docker or arping on PATH, and never executes anything',
   assert.equal(ports(), []);
 });
 
-maybe('errors: stopped container, unknown docker: name, unreachable DOCKER_HOST; one line, exit 1, nothing changed', () => {
+maybe('errors: stopped container, unknown docker: name, unreachable DOCKER_HOST; one line, exit 1, nothing changed (detach of a stopped one: exit 0)', () => {
   const before = netState([H]);
   const attachTo = (guest: string, env?: NodeJS.ProcessEnv) =>
     pipework(['--host-netns', H, 'br1', '-i', 'eth0', guest, '198.51.100.36/24@198.51.100.1'], env ? { env } : {});
 
   fails(attachTo(STOPPED), new RegExp(`^pipework: container ${STOPPED} is not running$`));
   fails(attachTo(`docker:${STOPPED}`), /not running/);
-  fails(pipework(['--host-netns', H, 'detach', STOPPED]), /not running/);
+  // A stopped container has no interfaces of ours: detach (and --all) succeed, saying so.
+  for (const argv of [['detach', STOPPED], ['detach', '--all', `docker:${STOPPED}`]]) {
+    const r = pipework(['--host-netns', H, ...argv]);
+    assert.is(r.status, 0, explain(r));
+    assert.is(r.stdout, `container ${STOPPED} is not running: it has no interfaces, so nothing to detach\n`);
+  }
   fails(pipework(['show', STOPPED]), /not running/);
 
   const ghost = `${P}ghost`;

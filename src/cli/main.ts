@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     const line = err.message.replace(/\s*\n\s*/g, ' ');
     if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, errno: err.errno, message: line } }, null, 2));
     io.err(`pipework: ${line}`);
-    return err.code === 'USAGE' ? 2 : 1;
+    return err.code === 'USAGE' ? 2 : err.code === 'UNSUPPORTED' ? 3 : 1;
   }
 }
 

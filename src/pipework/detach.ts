@@ -1,15 +1,20 @@
-// Detach: remove an interface from a guest. For a veth that removes both ends,
-// so the host side goes too. Detaching what is not there succeeds, so
-// detaching is idempotent, also when many detach the same interface at once.
-// --all removes every interface that carries our mark (see mark.ts).
-import { NetlinkError } from '../netlink';
-import { delLink, type Link } from '../rtnl';
+// Detach: remove what an attach gave a guest. Only links carrying our mark
+// are touched (mark.ts), each torn down by the kind that made it (a veth
+// takes its host end along; later, a moved NIC goes back to the host); a link
+// pipework did not make is refused unless --force says so. Detaching what is
+// not there succeeds, so detaching is idempotent, also when many detach the
+// same interface at once. --all removes every link that carries our mark.
+import { PipeworkError } from '../errors';
+import type { Link } from '../rtnl';
 import type { Guest } from '../netns';
+import type { DetachRequest } from '../request/types';
+import { deleteGuestLink } from './hostif/delete';
+import type { Attachment } from './hostif/kind';
+import { kindNamed } from './hostif/registry';
 import { parseMark } from './mark';
 import { describeGuest, type Namespace } from './namespace';
-import type { Step } from './plan';
-import { summariseGuest, type GuestSummary } from './results';
-import type { DetachRequest } from '../request/types';
+import { check, type Step } from './plan';
+import { summariseGuest, type GuestSummary, type Planned } from './results';
 
 export interface Detached {
   guestSide: string;
@@ -30,10 +35,7 @@ export interface DetachResult {
   message: string;
 }
 
-export interface DetachPlan {
-  steps: Step[];
-  result: DetachResult;
-}
+export type DetachPlan = Planned<DetachResult>;
 
 export async function planDetach(req: DetachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<DetachPlan> {
   const who = describeGuest(guest);
@@ -43,50 +45,41 @@ export async function planDetach(req: DetachRequest, host: Namespace, guestNs: N
   const result: DetachResult = { guest: summariseGuest(guest), guestSide: req.all ? '*' : req.guestIf, removed: false, detached: [], message: '' };
   const nothing = req.all ? `${who} has no interface added by pipework: nothing to detach` : `${who} has no interface ${req.guestIf}: nothing to detach`;
   const steps: Step[] = [];
+  const planned: Detached[] = [];
   for (const link of targets) {
-    const hostSide = await hostPeer(host, link);
-    steps.push({
-      title: `delete ${link.name} in ${who}`,
-      command: `${guestNs.ip}link delete ${link.name}`,
-      run: async () => {
-        try {
-          await guestNs.sock.request(delLink({ index: link.index }));
-          result.detached.push({ guestSide: link.name, hostSide });
-        } catch (e) {
-          // Someone else removed it between our look and our delete: the goal is reached.
-          if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
-        }
-      },
-    });
-    // For --dry-run: what would go.
-    result.detached.push({ guestSide: link.name, hostSide });
+    const mark = parseMark(link.alias);
+    if (!mark && !req.force) {
+      // Docker's own eth0, or a link made by hand: not ours to remove.
+      throw new PipeworkError(
+        'NOT_OURS',
+        `${who}'s ${link.name} was not made by pipework (it carries no pipework mark): not removing it; --force would`,
+      );
+    }
+    const a: Attachment = { host, guestNs, guest, who, link, mark: mark!, removed: () => result.detached.push(entry) };
+    const entry: Detached = { guestSide: link.name };
+    const kind = mark ? kindNamed(mark.hostKind) : undefined;
+    if (mark && !kind) {
+      throw new PipeworkError('UNSUPPORTED', `${who}'s ${link.name} was made by a pipework that knows host interfaces of kind ${mark.hostKind}: this one does not, and leaves it alone`);
+    }
+    const down = kind ? await kind.teardown(a) : { steps: [deleteGuestLink(a)], hostSide: undefined };
+    entry.hostSide = down.hostSide;
+    steps.push(...down.steps);
+    planned.push(entry);
   }
-  const planned = result.detached.splice(0);
   const describe = (d: Detached[]): string => {
     if (d.length === 0) return nothing;
     if (!req.all) return `removed ${d[0]!.guestSide} from ${who}${d[0]!.hostSide ? ` and its host side ${d[0]!.hostSide}` : ''}`;
     return `removed ${d.map((x) => `${x.guestSide}${x.hostSide ? ` (host side ${x.hostSide})` : ''}`).join(', ')} from ${who}`;
   };
-  // For a dry run; replaced by what really happened once the steps run.
+  // For a dry run: what would go; replaced by what really happened once the steps run.
   result.message = describe(planned).replace(/^removed/, 'would remove');
-  const last: Step = {
-    title: 'report',
-    command: '',
-    check: true,
-    run: async () => {
+  if (steps.length === 0) return { steps, result: { ...result, message: nothing } };
+  steps.push(
+    check('report', async () => {
       result.removed = result.detached.length > 0;
       result.hostSide = req.all ? undefined : result.detached[0]?.hostSide;
       result.message = describe(result.detached);
-    },
-  };
-  if (steps.length === 0) result.message = nothing;
-  else steps.push(last);
-  return { steps, result };
-}
-
-/** A veth's IFLA_LINK is its peer's index in the peer's namespace; the host link there is its other end if it points back. */
-async function hostPeer(host: Namespace, link: Link): Promise<string | undefined> {
-  if (link.kind !== 'veth' || !link.link) return undefined;
-  const peer = await host.linkByIndex(link.link);
-  return peer && peer.kind === 'veth' && peer.link === link.index && peer.linkNetnsid !== undefined ? peer.name : undefined;
+    }),
+  );
+  return { steps, result, preview: () => void (result.detached = planned) };
 }

@@ -1,43 +1,31 @@
-// Re-running an attach: when the guest already has the interface, marked as
-// ours for this guest and name, compare it with what is asked. The same
-// attach succeeds and changes nothing; a different one fails naming every
-// difference, and changes nothing either.
+// Re-running an attach: the guest already has the interface, marked as ours
+// for this guest and name. The kind compares what it made (the host side, the
+// parent, the mode); this file compares what every kind shares (MTU, MAC,
+// addresses, gateway, up). The same attach succeeds and changes nothing; a
+// different one fails naming every difference, and changes nothing either.
 import { PipeworkError } from '../errors';
 import { formatIp, formatMac } from '../packet';
-import { AF_INET, AF_INET6, RT_SCOPE_UNIVERSE, type Link } from '../rtnl';
-import type { Guest } from '../netns';
-import { summariseGuest, type AttachPlan, type AttachResult, type RouteSummary } from './results';
-import { formatMark, guestMark, parseMark, sameMark } from './mark';
-import { describeGuest, type Namespace } from './namespace';
-import type { AttachRequest } from '../request/types';
+import { AF_INET, AF_INET6, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, type Link } from '../rtnl';
+import type { AttachContext } from './context';
+import type { HostIfFound, HostIfKind } from './hostif/kind';
+import type { Mark } from './mark';
+import type { AttachPlan, RouteSummary } from './results';
 
-export async function existingAttachment(
-  req: AttachRequest,
-  host: Namespace,
-  guestNs: Namespace,
-  guest: Guest,
-  link: Link,
-  bridge: Link | undefined,
-): Promise<AttachPlan> {
-  const mark = guestMark(guest, req.guestIf);
-  const [peer, addrs, routes4, routes6] = await Promise.all([
-    link.link ? host.linkByIndex(link.link) : Promise.resolve(undefined),
-    guestNs.addrs(0, link.index),
-    guestNs.routes(AF_INET),
-    guestNs.routes(AF_INET6),
-  ]);
+export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, found: HostIfFound, link: Link, theirs: Mark): Promise<AttachPlan> {
+  const { req, guestNs } = ctx;
+  const [addrs, routes4, routes6] = await Promise.all([guestNs.addrs(0, link.index), guestNs.routes(AF_INET), guestNs.routes(AF_INET6)]);
   const differences: string[] = [];
-  const ours = peer && peer.kind === 'veth' && peer.link === link.index && sameMark(parseMark(peer.alias), mark);
-  if (!ours) {
-    differences.push(`its host side is not in this host namespace (looked for ${formatMark(mark)})`);
+  let mtu = link.mtu;
+  if (theirs.hostKind !== kind.name) {
+    differences.push(`it was made as a ${theirs.hostKind} link, and ${req.hostIf} now takes a ${kind.name} one`);
   } else {
-    if (req.hostLinkName !== undefined && peer.name !== req.hostLinkName) differences.push(`host side ${peer.name}, not ${req.hostLinkName}`);
-    if (!bridge || peer.master !== bridge.index) {
-      const on = peer.master ? (await host.linkByIndex(peer.master))?.name ?? `ifindex ${peer.master}` : 'no bridge';
-      differences.push(`on ${on}, not ${req.hostIf}`);
-    }
+    const ex = await kind.existing(ctx, found, link);
+    differences.push(...ex.differences);
+    ctx.result.hostSide = ex.hostSide;
+    ctx.result.link = ex.link;
+    mtu = ex.mtu;
   }
-  if (bridge && link.mtu !== bridge.mtu) differences.push(`MTU ${link.mtu}, not ${req.hostIf}'s ${bridge.mtu}`);
+  if (link.mtu !== mtu) differences.push(`MTU ${link.mtu}, not ${req.hostIf}'s ${mtu}`);
   const mac = link.mac ? formatMac(link.mac) : '';
   if (req.mac && mac !== req.mac) differences.push(`MAC ${mac}, not ${req.mac}`);
 
@@ -48,37 +36,28 @@ export async function existingAttachment(
   const want = req.address ? [`${req.address.address}/${req.address.prefixLength}`] : [];
   if (!sameSet(have, want)) differences.push(`address ${list(have)}, not ${list(want)}`);
 
-  const defaults = [...routes4, ...routes6].filter((r) => r.dstLength === 0 && r.oif === link.index && r.gateway).map((r) => formatIp(r.gateway!));
+  const routes = [...routes4, ...routes6].filter((r) => r.table === RT_TABLE_MAIN);
+  const defaults = routes.filter((r) => r.dstLength === 0 && r.gateway);
+  // Ours on this link; or, where the gateway is reached through another interface, the default via it there.
+  const onLink = defaults.filter((r) => r.oif === link.index).map((r) => formatIp(r.gateway!));
   const gateways = req.gateway ? [req.gateway] : [];
-  if (!sameSet(defaults, gateways)) differences.push(`default route via ${list(defaults)}, not ${list(gateways)}`);
+  const elsewhere = onLink.length === 0 && req.gateway ? defaults.find((r) => formatIp(r.gateway!) === req.gateway) : undefined;
+  const seen = elsewhere ? [req.gateway!] : onLink;
+  if (!sameSet(seen, gateways)) differences.push(`default route via ${list(seen)}, not ${list(gateways)}`);
   if (!link.up) differences.push('it is down');
 
   if (differences.length) {
-    throw new PipeworkError(
-      'CONFLICT',
-      `${describeGuest(guest)} already has ${req.guestIf} from an earlier attach, with ${differences.join('; ')}: detach it first to change it`,
-    );
+    throw new PipeworkError('CONFLICT', `${ctx.who} already has ${req.guestIf} from an earlier attach, with ${differences.join('; ')}: detach it first to change it`);
   }
-  const routes: RouteSummary[] = [...routes4, ...routes6]
+  const summary: RouteSummary[] = routes
     .filter((r) => r.oif === link.index && r.dst && r.dstLength === (r.family === AF_INET ? 32 : 128) && gateways.includes(formatIp(r.dst)))
     .map((r) => ({ dst: `${formatIp(r.dst!)}/${r.dstLength}`, dev: req.guestIf }));
-  if (req.gateway) routes.push({ dst: 'default', via: req.gateway, dev: req.guestIf });
-  const result: AttachResult = {
-    guest: summariseGuest(guest),
-    hostIf: req.hostIf,
-    kind: 'bridge',
-    created: [],
-    link: `host side ${peer!.name} on bridge ${req.hostIf}`,
-    notes: [],
-    hostSide: peer!.name,
-    guestSide: req.guestIf,
-    mac,
-    mtu: link.mtu,
-    addresses: want,
-    routes,
-    alreadyInPlace: true,
-  };
-  return { steps: [], result };
+  if (req.gateway) {
+    const dev = elsewhere?.oif !== undefined ? ((await guestNs.linkByIndex(elsewhere.oif))?.name ?? `ifindex ${elsewhere.oif}`) : req.guestIf;
+    summary.push({ dst: 'default', via: req.gateway, dev });
+  }
+  Object.assign(ctx.result, { mac, mtu: link.mtu, addresses: want, routes: summary, alreadyInPlace: true });
+  return { steps: [], result: ctx.result };
 }
 
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));

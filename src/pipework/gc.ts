@@ -1,16 +1,19 @@
 // gc: remove the host-side devices we created whose guest is gone. A device
-// is ours when it carries our mark (mark.ts); its guest is gone when the
+// is ours when it carries our mark (mark.ts) and its kind says it is a host
+// side (a veth's host end; a macvlan has none, it dies with its guest, so gc
+// has nothing to do for it). Its guest is gone when the
 // mark's guest no longer resolves (container removed or stopped, netns
 // deleted, process exited, path gone), or resolves to another namespace than
 // the one the device's peer lives in (a PID reused, a netns name re-made).
 // When that cannot be told (Docker does not answer), the device is kept.
 import { PipeworkError } from '../errors';
-import { NetlinkError } from '../netlink';
-import { decodeNsid, delLink, getNsid, type Link } from '../rtnl';
+import { decodeNsid, getNsid, type Link } from '../rtnl';
 import { resolveGuest, type ResolveOptions } from '../netns';
 import { describeMark, parseMark, type Mark } from './mark';
 import type { Namespace } from './namespace';
-import type { Step } from './plan';
+import { change, check, type Step } from './plan';
+import { kindNamed } from './hostif/registry';
+import type { Planned } from './results';
 
 export interface GcEntry {
   hostSide: string;
@@ -24,49 +27,43 @@ export interface GcResult {
   /** Removed (or, on a dry run, to be removed). */
   removed: GcEntry[];
   /** Ours, and their guest is there. */
-  kept: number;
+  kept: GcEntry[];
   /** Ours, but whether the guest is there could not be told. */
   undecided: GcEntry[];
   message: string;
 }
 
-export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise<{ steps: Step[]; result: GcResult }> {
+export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise<Planned<GcResult>> {
   const ours = (await host.links()).flatMap((link) => {
     const mark = parseMark(link.alias);
-    return mark && link.kind === 'veth' ? [{ link, mark }] : [];
+    return mark && kindNamed(mark.hostKind)?.hostSide?.(link) ? [{ link, mark }] : [];
   });
-  const result: GcResult = { removed: [], kept: 0, undecided: [], message: '' };
+  const result: GcResult = { removed: [], kept: [], undecided: [], message: '' };
   const steps: Step[] = [];
   for (const { link, mark } of ours) {
     const verdict = await guestGone(host, link, mark, resolve);
     const entry: GcEntry = { hostSide: link.name, guest: describeMark(mark), guestSide: mark.ifname, reason: verdict.reason };
     if (verdict.gone === undefined) result.undecided.push(entry);
-    else if (!verdict.gone) result.kept++;
+    else if (!verdict.gone) result.kept.push(entry);
     else {
       result.removed.push(entry);
-      steps.push({
-        title: `delete ${link.name} (${entry.reason})`,
-        command: `${host.ip}link delete ${link.name}`,
-        run: async () => {
-          try {
-            await host.sock.request(delLink({ index: link.index }));
-          } catch (e) {
-            if (!(e instanceof NetlinkError && e.code === 'ENODEV')) throw e;
-          }
-        },
-      });
+      steps.push(
+        change(`delete ${link.name} (${entry.reason})`, `${host.ip}link delete ${link.name}`, async () => {
+          await host.deleteLink({ index: link.index });
+        }),
+      );
     }
   }
   const describe = (verb: string): string =>
     [
       result.removed.length ? `${verb} ${result.removed.map((e) => `${e.hostSide} (${e.reason})`).join(', ')}` : 'nothing to remove',
-      `${result.kept} kept`,
+      `${result.kept.length} kept`,
       ...result.undecided.map((e) => `kept ${e.hostSide}: ${e.reason}`),
     ].join('; ');
   // A dry run reports what would go; a run, once its steps are done, what went.
   result.message = describe('would remove');
   if (steps.length) {
-    steps.push({ title: 'report', command: '', check: true, run: async () => void (result.message = describe('removed')) });
+    steps.push(check('report', async () => void (result.message = describe('removed'))));
   }
   return { steps, result };
 }

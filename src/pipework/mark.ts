@@ -1,20 +1,32 @@
-// Our mark: every veth pipework-netlink creates carries, on both ends, the
-// interface alias (IFLA_IFALIAS)
+// Our mark: every link pipework-netlink makes for a guest carries, as its
+// interface alias (IFLA_IFALIAS, `ip -d link` shows it as `alias`),
 //
-//     pipework:<kind>:<guest id>:<guest-side name>
+//     pipework:2:<host kind>[=<host-side name>]:<guest kind>:<guest id>:<guest-side name>
 //
-// e.g. pipework:docker:3f2a...c9:eth0, pipework:netns:red:eth1,
-// pipework:pid:4242:eth1, pipework:path:/run/x:eth1. The guest id is what
-// identifies the guest for good: a container's full id (not its name), a netns
-// name, a PID, a path. There is no state file: show, detach and gc read the
-// kernel. An alias is not taken at creation (the kernel ignores IFLA_IFALIAS
-// in a new link), so it is set just after, in the same attach.
+// e.g. pipework:2:bridge:docker:3f2a...c9:eth0, pipework:2:macvlan:netns:red:eth1,
+// and, for a NIC moved into the guest, pipework:2:phys=eth5:pid:4242:eth1 (the
+// name it had on the host, to give it back). The guest id is what identifies
+// the guest for good: a container's full id (not its name), a netns name, a
+// PID, a path. There is no state file: show, detach and gc read the kernel.
+//
+// Version 1, written before host kinds existed, is read as well:
+// pipework:<guest kind>:<guest id>:<guest-side name>, always a veth on a bridge.
+//
+// A shared host resource we created (a bridge several guests use) carries
+// pipework:2:<host kind>:shared, so that only what we made is ever removed.
 import type { Guest, GuestKind } from '../netns';
 
 const PREFIX = 'pipework:';
-const KINDS: readonly string[] = ['docker', 'pid', 'netns', 'path'];
+const V2 = `${PREFIX}2:`;
+const GUEST_KINDS: readonly string[] = ['docker', 'pid', 'netns', 'path'];
+/** Host kinds are plain lower-case words: they sit between ':' and '='. */
+const HOST_KIND = /^[a-z][a-z0-9-]*$/;
 
 export interface Mark {
+  /** The host-interface kind that made the link: 'bridge', 'macvlan', ... ('bridge' for a version-1 mark). */
+  hostKind: string;
+  /** For a moved NIC: its name on the host. */
+  hostName?: string | undefined;
   kind: GuestKind;
   /** Container id, netns name, PID or path. */
   id: string;
@@ -22,29 +34,55 @@ export interface Mark {
   ifname: string;
 }
 
-export function guestMark(guest: Guest, ifname: string): Mark {
+export function guestMark(guest: Guest, ifname: string, hostKind: string, hostName?: string): Mark {
   const id = guest.kind === 'docker' ? guest.id ?? guest.name : guest.kind === 'pid' ? String(guest.pid) : guest.name;
-  return { kind: guest.kind, id, ifname };
+  const m: Mark = { hostKind, kind: guest.kind, id, ifname };
+  if (hostName !== undefined) m.hostName = hostName;
+  return m;
 }
 
 export function formatMark(m: Mark): string {
-  return `${PREFIX}${m.kind}:${m.id}:${m.ifname}`;
+  const host = m.hostName === undefined ? m.hostKind : `${m.hostKind}=${m.hostName}`;
+  return `${V2}${host}:${m.kind}:${m.id}:${m.ifname}`;
 }
 
-/** The mark in an alias, or undefined when the alias is not ours. Interface names hold no ':', so the last one ends the id. */
+/** The mark in an alias (either version), or undefined when the alias is not a guest link's mark of ours. */
 export function parseMark(alias: string | undefined): Mark | undefined {
   if (!alias?.startsWith(PREFIX)) return undefined;
-  const rest = alias.slice(PREFIX.length);
+  if (!alias.startsWith(V2)) return parseGuestPart(alias.slice(PREFIX.length), 'bridge');
+  const rest = alias.slice(V2.length);
+  const end = rest.indexOf(':');
+  if (end < 0) return undefined;
+  const [hostKind, hostName] = splitOnce(rest.slice(0, end), '=');
+  if (!HOST_KIND.test(hostKind) || hostName === '') return undefined;
+  return parseGuestPart(rest.slice(end + 1), hostKind, hostName);
+}
+
+/** `<guest kind>:<id>:<ifname>`. Interface names hold no ':', so the last one ends the id. */
+function parseGuestPart(rest: string, hostKind: string, hostName?: string): Mark | undefined {
   const kindEnd = rest.indexOf(':');
   const idEnd = rest.lastIndexOf(':');
   if (kindEnd < 0 || idEnd <= kindEnd + 1 || idEnd === rest.length - 1) return undefined;
   const kind = rest.slice(0, kindEnd);
-  if (!KINDS.includes(kind)) return undefined;
-  return { kind: kind as GuestKind, id: rest.slice(kindEnd + 1, idEnd), ifname: rest.slice(idEnd + 1) };
+  if (!GUEST_KINDS.includes(kind)) return undefined;
+  const m: Mark = { hostKind, kind: kind as GuestKind, id: rest.slice(kindEnd + 1, idEnd), ifname: rest.slice(idEnd + 1) };
+  if (hostName !== undefined) m.hostName = hostName;
+  return m;
 }
 
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+/** Same guest and guest-side name: the same attachment, whatever kind made it. */
 export function sameMark(a: Mark | undefined, b: Mark | undefined): boolean {
   return !!a && !!b && a.kind === b.kind && a.id === b.id && a.ifname === b.ifname;
+}
+
+/** The alias of a shared host resource we created: 'pipework:2:bridge:shared'. */
+export function sharedMark(hostKind: string): string {
+  return `${V2}${hostKind}:shared`;
 }
 
 /** How a guest reads in messages: 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */

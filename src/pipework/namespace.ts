@@ -3,7 +3,7 @@
 import { PipeworkError } from '../errors';
 import { NetlinkError, NetlinkSocket } from '../netlink';
 import { openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
-import { decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes, getLink, type Addr, type Link, type Route } from '../rtnl';
+import { decodeAddr, decodeLink, decodeRoute, delLink, dumpAddrs, dumpLinks, dumpRoutes, getLink, getRoute, type Addr, type Link, type Route } from '../rtnl';
 import * as fs from 'node:fs';
 import { guestLabel } from './mark';
 
@@ -36,7 +36,33 @@ export class Namespace {
       const [reply] = await this.sock.request(getLink(target));
       return reply ? decodeLink(reply) : undefined;
     } catch (e) {
-      if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+      if (isGone(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes a link; false when it was already gone (ENODEV: someone else
+   * removed it between our look and our delete, so the goal is reached).
+   */
+  async deleteLink(target: { index: number } | { name: string }): Promise<boolean> {
+    try {
+      await this.sock.request(delLink(target));
+      return true;
+    } catch (e) {
+      if (isGone(e)) return false;
+      throw e;
+    }
+  }
+
+  /** The route the kernel would take to dst (out of oif when given), or undefined when none reaches it. */
+  async routeTo(family: number, dst: Uint8Array, oif?: number): Promise<Route | undefined> {
+    try {
+      const [reply] = await this.sock.request(getRoute({ family, dst, oif }));
+      return reply ? decodeRoute(reply) : undefined;
+    } catch (e) {
+      // What `ip route get` fails with when nothing reaches dst: no route, a blackhole (EINVAL), a prohibit route (EACCES).
+      if (e instanceof NetlinkError && ['ENETUNREACH', 'EHOSTUNREACH', 'EINVAL', 'EACCES'].includes(e.code)) return undefined;
       throw e;
     }
   }
@@ -68,6 +94,11 @@ export class Namespace {
     this.sock.close();
     this.onClose?.();
   }
+}
+
+/** ENODEV: the link asked for, by name or index, does not exist (any more). */
+export function isGone(e: unknown): boolean {
+  return e instanceof NetlinkError && e.code === 'ENODEV';
 }
 
 /** The host: this process's namespace, or --host-netns NS (a name or a path). */

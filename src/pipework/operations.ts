@@ -2,12 +2,12 @@
 // then either describe the plan (--dry-run) or execute it.
 import type { ResolveOptions } from '../netns';
 import { planAttach } from './attach';
-import type { AttachResult } from './results';
+import type { AttachResult, Planned } from './results';
 import { planDetach, type DetachResult } from './detach';
 import { planGc, type GcResult } from './gc';
 import { PipeworkError } from '../errors';
 import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
-import { describePlan, execute, type BeforeStep, type PlannedStep, type Step } from './plan';
+import { describePlan, execute, type BeforeStep, type PlannedStep } from './plan';
 import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from '../request/types';
 
@@ -15,6 +15,8 @@ export interface RunOptions {
   dryRun?: boolean | undefined;
   resolve?: ResolveOptions | undefined;
   beforeStep?: BeforeStep | undefined;
+  /** Aborting it stops the operation between steps and rolls back what was done. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A result, and the steps that made it (or would make it, on a dry run). */
@@ -40,9 +42,10 @@ async function withGuest<T>(spec: string, resolve: ResolveOptions | undefined, f
   }
 }
 
-async function run<R>(planned: { steps: Step[]; result: R }, opts: RunOptions): Promise<Outcome<R>> {
+async function run<R>(planned: Planned<R>, opts: RunOptions): Promise<Outcome<R>> {
   const dryRun = !!opts.dryRun;
-  if (!dryRun) await execute(planned.steps, opts.beforeStep);
+  if (dryRun) planned.preview?.();
+  else await execute(planned.steps, { beforeStep: opts.beforeStep, signal: opts.signal });
   return { result: planned.result, plan: describePlan(planned.steps), dryRun };
 }
 
@@ -50,8 +53,22 @@ export function attach(req: AttachRequest, host: Namespace, opts: RunOptions = {
   return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planAttach(req, host, ns, guest), opts));
 }
 
-export function detach(req: DetachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<DetachResult>> {
-  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), opts));
+export async function detach(req: DetachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<DetachResult>> {
+  try {
+    return await withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), opts));
+  } catch (e) {
+    // Only a container can exist without running: with no process it has no
+    // network namespace, so nothing of ours is left in it. The goal is reached.
+    if (!(e instanceof PipeworkError && e.code === 'GUEST_NOT_RUNNING')) throw e;
+    const result: DetachResult = {
+      guest: { kind: 'docker', name: req.guest.replace(/^docker:/, '') },
+      guestSide: req.all ? '*' : req.guestIf,
+      removed: false,
+      detached: [],
+      message: `${e.message}: it has no interfaces, so nothing to detach`,
+    };
+    return { result, plan: [], dryRun: !!opts.dryRun };
+  }
 }
 
 export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {

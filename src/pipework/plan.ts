@@ -7,13 +7,18 @@ import { NetlinkError } from '../netlink';
 export interface Step {
   /** What the step does, in the user's terms: 'create veth vetheth1pl42 on bridge br1'. */
   title: string;
-  /** The iproute2 (or arping) command with the same effect, for --dry-run. */
-  command: string;
-  run(): Promise<void>;
-  /** Undoes run(). Absent when undoing an earlier step covers this one (a deleted veth takes its addresses along). */
+  /**
+   * The iproute2 (or arping, sysctl) command with the same effect, for
+   * --dry-run. Rendered when asked, from the attach's context as it is then:
+   * an address learnt at run time (DHCP) is not known at plan time.
+   */
+  command(): string;
+  /** A check has no iproute2 equivalent and changes nothing: it runs, but --dry-run does not print it. */
+  role: 'check' | 'change';
+  /** The signal aborts the operation between steps; a long step (a DHCP exchange) also watches it. */
+  run(signal?: AbortSignal): Promise<void>;
+  /** Undoes run(), also after run() failed halfway. Absent when an earlier step's undo covers it (a deleted veth takes its addresses along). */
   undo?: (() => Promise<void>) | undefined;
-  /** A check with no iproute2 equivalent: runs, but is not printed by --dry-run. */
-  check?: boolean | undefined;
 }
 
 /** Called before each step runs: progress reporting, and the tests' fault injection. */
@@ -24,17 +29,34 @@ export interface PlannedStep {
   command: string;
 }
 
-export function describePlan(steps: readonly Step[]): PlannedStep[] {
-  return steps.filter((s) => !s.check).map(({ title, command }) => ({ title, command }));
+export interface ExecuteOptions {
+  beforeStep?: BeforeStep | undefined;
+  signal?: AbortSignal | undefined;
 }
 
-/** Runs the steps in order; on a failure undoes what was done and throws an error naming the step. */
-export async function execute(steps: readonly Step[], beforeStep?: BeforeStep): Promise<void> {
+/** A change with a fixed command line: the common case. */
+export function change(title: string, command: string, run: Step['run'], undo?: Step['undo']): Step {
+  return { title, command: () => command, role: 'change', run, undo };
+}
+
+/** A check: runs, prints nothing for --dry-run, has nothing to undo. */
+export function check(title: string, run: Step['run']): Step {
+  return { title, command: () => '', role: 'check', run };
+}
+
+export function describePlan(steps: readonly Step[]): PlannedStep[] {
+  // A change that, as planned, will do nothing (no on-link route needed) renders no command.
+  return steps.filter((s) => s.role === 'change').map((s) => ({ title: s.title, command: s.command() })).filter((s) => s.command !== '');
+}
+
+/** Runs the steps in order; on a failure (or an abort) undoes what was done and throws an error naming the step. */
+export async function execute(steps: readonly Step[], opts: ExecuteOptions = {}): Promise<void> {
   const done: Step[] = [];
   for (const [index, step] of steps.entries()) {
     try {
-      await beforeStep?.({ title: step.title, command: step.command }, index);
-      await step.run();
+      opts.signal?.throwIfAborted();
+      await opts.beforeStep?.({ title: step.title, command: step.command() }, index);
+      await step.run(opts.signal);
     } catch (e) {
       // The failed step's own undo first: it may have got halfway (its undo knows how far).
       const rollbackErrors = await rollback([...done, step]);
@@ -64,6 +86,9 @@ function stepError(step: Step, e: unknown, rollbackErrors: string[]): PipeworkEr
   }
   if (e instanceof NetlinkError) {
     return new PipeworkError('KERNEL', `${step.title} failed: ${e.message}${tail}`, { cause: e, errno: e.code });
+  }
+  if ((e as Error)?.name === 'AbortError' || (e as Error)?.name === 'TimeoutError') {
+    return new PipeworkError('ABORTED', `${step.title}: aborted (${(e as Error).message}), rolled back${tail}`, { cause: e });
   }
   const code = (e as { code?: unknown })?.code;
   return new PipeworkError('KERNEL', `${step.title} failed: ${(e as Error).message}${tail}`, {

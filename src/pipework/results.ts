@@ -44,11 +44,15 @@ export interface AttachResult {
   notes: string[];
 }
 
-export interface AttachPlan {
+/** What planning an operation gives: its steps, and its result, complete once they have run. */
+export interface Planned<R> {
   steps: Step[];
-  /** The outcome; complete once the steps have run. */
-  result: AttachResult;
+  result: R;
+  /** Fills the result with what would be done, for a dry run. */
+  preview?: (() => void) | undefined;
 }
+
+export type AttachPlan = Planned<AttachResult>;
 
 export function summariseGuest(g: Guest): GuestSummary {
   return { kind: g.kind, name: g.name, id: g.id, pid: g.pid };

@@ -3,3 +3,4 @@ export * from './constants';
 export * from './link';
 export * from './route';
 export * from './nsid';
+export * from './kinds/macvlan';

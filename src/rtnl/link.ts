@@ -48,6 +48,8 @@ export interface LinkSpec {
   mac?: Uint8Array;
   /** ifindex of the bridge to enslave to; 0 releases. */
   master?: number;
+  /** IFLA_LINK: the lower device's ifindex (a macvlan's parent), in the socket's namespace. */
+  link?: number;
   /** Create (or move) the link into the namespace of this open fd. */
   nsFd?: number;
   /** true sets IFF_UP, false clears it, undefined leaves it. */
@@ -74,6 +76,8 @@ function linkAttrs(b: MessageBuilder, spec: LinkSpec): void {
   if (spec.master !== undefined) b.u32(IFLA_MASTER, spec.master);
   if (spec.nsFd !== undefined) b.u32(IFLA_NET_NS_FD, spec.nsFd);
   if (spec.alias !== undefined) b.text(IFLA_IFALIAS, spec.alias);
+  // iproute2 resolves `link DEV` after the whole list, just before the name.
+  if (spec.link !== undefined) b.u32(IFLA_LINK, spec.link);
   if (spec.name !== undefined) b.string(IFLA_IFNAME, spec.name);
 }
 
@@ -167,6 +171,8 @@ export interface Link {
   kind?: string | undefined;
   /** IFLA_INFO_SLAVE_KIND ('bridge' for a bridge port). */
   slaveKind?: string | undefined;
+  /** IFLA_INFO_DATA as the kernel sent it: the kind's own attributes, decoded by its file under kinds/. */
+  infoData?: Buffer | undefined;
   /** IFLA_LINK: for a veth, the peer's ifindex (in the peer's namespace). */
   link?: number | undefined;
   /** IFLA_LINK_NETNSID: set when the peer lives in another namespace. */
@@ -202,6 +208,7 @@ export function decodeLink(msg: Buffer): Link {
     const li = attrMap(info);
     if (li.has(IFLA_INFO_KIND)) link.kind = readString(li.get(IFLA_INFO_KIND)!);
     if (li.has(IFLA_INFO_SLAVE_KIND)) link.slaveKind = readString(li.get(IFLA_INFO_SLAVE_KIND)!);
+    if (li.has(IFLA_INFO_DATA)) link.infoData = Buffer.from(li.get(IFLA_INFO_DATA)!);
   }
   return link;
 }

@@ -60,6 +60,8 @@ export interface RouteSpec {
   metric?: number | undefined;
   /** A route without a gateway reaches its destination on the link. */
   scope?: number | undefined;
+  /** RTPROT_*; boot (iproute2's default) when absent. Restoring a route gives back its own. */
+  protocol?: number | undefined;
 }
 
 function routeHeader(spec: RouteSpec, protocol: number): Buffer {
@@ -88,7 +90,7 @@ function routeAttrs(b: MessageBuilder, spec: RouteSpec): void {
 /** Adds a route; `replace` overwrites one with the same destination and metric (ip route replace). */
 export function newRoute(spec: RouteSpec, replace = false): Buffer {
   const b = new MessageBuilder(RTM_NEWROUTE, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL));
-  b.struct(routeHeader(spec, RTPROT_BOOT));
+  b.struct(routeHeader(spec, spec.protocol ?? RTPROT_BOOT));
   routeAttrs(b, spec);
   return b.finish();
 }
@@ -109,6 +111,18 @@ export function dumpRoutes(family: number, table = RT_TABLE_MAIN): Buffer {
   const b = new MessageBuilder(RTM_GETROUTE, 0);
   b.struct(rtmsg({ family, table: table < 256 ? table : 0 }));
   if (table >= 256) b.u32(RTA_TABLE, table);
+  return b.finish();
+}
+
+/**
+ * `ip route get DST [oif N]`: the route the kernel would use. Answered with
+ * one RTM_NEWROUTE, or ENETUNREACH when nothing reaches DST.
+ */
+export function getRoute(q: { family: number; dst: Uint8Array; oif?: number | undefined }): Buffer {
+  const b = new MessageBuilder(RTM_GETROUTE, 0);
+  b.struct(rtmsg({ family: q.family, dstLength: q.dst.length * 8 }));
+  b.bytes(RTA_DST, q.dst);
+  if (q.oif !== undefined) b.u32(RTA_OIF, q.oif);
   return b.finish();
 }
 

@@ -1,0 +1,172 @@
+// The steps every attach shares once the guest link exists, whatever kind made
+// it: the addresses, the link up (and marked), the gateway, the announcement.
+// They read the attach's context when they run, so the addresses may come
+// from a source that learns them at run time; their commands for --dry-run are
+// rendered from the context too.
+import { PipeworkError } from '../errors';
+import { NetlinkError } from '../netlink';
+import { ipBytes, ipv4Broadcast, samePrefix } from '../packet';
+import { AF_INET, AF_INET6, IFA_F_NODAD, RT_SCOPE_LINK, RT_TABLE_MAIN, RTN_UNICAST, delRoute, newAddr, newRoute, setLink, type Route } from '../rtnl';
+import type { AddressSpec, Family } from '../request/types';
+import { announcementFrame, sendFrame } from './announce';
+import type { AttachContext } from './context';
+import type { RouteSummary } from './results';
+import { change, check, type Step } from './plan';
+
+const cidr = (a: AddressSpec): string => `${a.address}/${a.prefixLength}`;
+const af = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
+
+/** A process can exit between resolution and now: its namespace then lives on only through our handle, and would take the link along when closed. */
+export function confirmGuest(ctx: AttachContext): Step {
+  return check(`confirm ${ctx.who} is still there`, async () => {
+    if (!ctx.guest.isCurrent()) throw new PipeworkError('GUEST_NOT_RUNNING', `${ctx.who} is gone: its process exited`);
+  });
+}
+
+export function addressStep(ctx: AttachContext): Step {
+  return {
+    title: `add address ${ctx.addresses.map(cidr).join(', ') || '(none)'} to ${ctx.dev}`,
+    role: 'change',
+    command: () =>
+      ctx.addresses
+        .map((a) => {
+          const brd = a.family === 4 ? ipv4Broadcast(ipBytes(a.address).bytes, a.prefixLength) : undefined;
+          return `${ctx.guestNs.ip}addr add ${cidr(a)}${brd ? ` broadcast ${brd.join('.')}` : ''}${a.family === 6 ? ' nodad' : ''} dev ${ctx.dev}`;
+        })
+        .join('\n'),
+    run: async () => {
+      for (const a of ctx.addresses) {
+        const local = ipBytes(a.address).bytes;
+        await ctx.guestNs.sock.request(
+          newAddr({
+            index: ctx.link.index,
+            family: af(a.family),
+            address: local,
+            prefixLength: a.prefixLength,
+            broadcast: a.family === 4 ? ipv4Broadcast(local, a.prefixLength) : undefined,
+            // The announcement claims the address at once, so IPv6 skips DAD (see README).
+            flags: a.family === 6 ? IFA_F_NODAD : 0,
+          }),
+        );
+        ctx.result.addresses.push(cidr(a));
+      }
+    },
+    // No undo: the link's removal takes its addresses along.
+  };
+}
+
+/** Brings the guest link up and marks it (the kernel ignores an alias in the creating request). */
+export function upStep(ctx: AttachContext): Step {
+  return change(`bring ${ctx.dev} up`, `${ctx.guestNs.ip}link set ${ctx.dev} up`, async () => {
+    await ctx.guestNs.sock.request(setLink({ index: ctx.link.index, up: true, alias: ctx.alias }));
+  });
+}
+
+/**
+ * The gateway, as pipework sets it: an on-link host route to it first when
+ * nothing reaches it yet (its `ip route get GW || ip route add GW/32 dev CIF`),
+ * then `ip route replace default via GW`. The decision is the kernel's answer
+ * at run time (planned from the same question for --dry-run); a link-local
+ * IPv6 gateway is on the link by definition and never gets one.
+ */
+export async function gatewaySteps(ctx: AttachContext): Promise<{ steps: Step[]; planned(): RouteSummary[] }> {
+  const gateway = ctx.gateway;
+  const address = ctx.addresses[0];
+  if (gateway === undefined || address === undefined) return { steps: [], planned: () => [] };
+  const family = address.family;
+  const gw = ipBytes(gateway).bytes;
+  const hostLen = family === 4 ? 32 : 128;
+  const linkLocal = family === 6 && gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
+  const inPrefix = ctx.addresses.some((a) => samePrefix(ipBytes(a.address).bytes, gw, a.prefixLength));
+
+  /** Where the guest reaches the gateway now: 'link' (ours, directly), another ifindex, or 'none'. */
+  const reach = async (): Promise<{ via: 'link' | 'none' } | { via: 'other'; oif: number }> => {
+    if (linkLocal || inPrefix) return { via: 'link' };
+    const r = await ctx.guestNs.routeTo(af(family), gw);
+    // A local address, a blackhole or a prohibit route reach nothing: the on-link route is what pipework adds then.
+    if (!r || r.oif === undefined || r.type !== RTN_UNICAST) return { via: 'none' };
+    return r.oif === ctx.link.index ? { via: 'link' } : { via: 'other', oif: r.oif };
+  };
+  // Planned from the guest as it is, for --dry-run; decided again when the step runs.
+  let found = await reach();
+  const other = (): string | undefined => (found.via === 'other' ? `ifindex ${found.oif}` : undefined);
+
+  const onLink: Step = {
+    title: `add on-link route to gateway ${gateway} via ${ctx.dev}`,
+    role: 'change',
+    command: () => (found.via === 'none' ? `${ctx.guestNs.ip}route add ${gateway}/${hostLen} dev ${ctx.dev}` : ''),
+    run: async () => {
+      found = await reach();
+      if (found.via !== 'none') return;
+      await ctx.guestNs.sock.request(newRoute({ family: af(family), dst: gw, dstLength: hostLen, oif: ctx.link.index, scope: RT_SCOPE_LINK }));
+      ctx.result.routes.push({ dst: `${gateway}/${hostLen}`, dev: ctx.dev });
+    },
+  };
+
+  // What `route replace` overwrote, to put back on undo (detach does not: see README).
+  let replaced: Route[] = [];
+  let ours: Parameters<typeof newRoute>[0] | undefined;
+  const setDefault: Step = {
+    title: `set default route via ${gateway}${found.via === 'other' ? '' : ` on ${ctx.dev}`}`,
+    role: 'change',
+    command: () => `${ctx.guestNs.ip}route replace default via ${gateway}${found.via === 'other' ? '' : ` dev ${ctx.dev}`}`,
+    run: async () => {
+      const before = await defaults(ctx, family);
+      // Reached through another interface: the kernel picks the device, as pipework's `route replace default via GW`.
+      ours = { family: af(family), dstLength: 0, gateway: gw, oif: found.via === 'other' ? undefined : ctx.link.index };
+      await ctx.guestNs.sock.request(newRoute(ours, true));
+      const after = await defaults(ctx, family);
+      replaced = before.filter((b) => !after.some((a) => sameRoute(a, b)));
+      const dev = found.via === 'other' ? ((await ctx.guestNs.linkByIndex(found.oif))?.name ?? other()!) : ctx.dev;
+      ctx.result.routes.push({ dst: 'default', via: gateway, dev });
+    },
+    undo: async () => {
+      if (!ours) return;
+      try {
+        await ctx.guestNs.sock.request(delRoute(ours));
+      } catch (e) {
+        // Gone with the link already: fine.
+        if (!(e instanceof NetlinkError && (e.code === 'ESRCH' || e.code === 'ENODEV'))) throw e;
+      }
+      for (const r of replaced) {
+        await ctx.guestNs.sock.request(
+          newRoute({ family: r.family, dstLength: 0, gateway: r.gateway, oif: r.oif, table: r.table, metric: r.metric, scope: r.scope, protocol: r.protocol }),
+        );
+      }
+    },
+  };
+  return {
+    steps: linkLocal || inPrefix ? [setDefault] : [onLink, setDefault],
+    planned: () => [
+      ...(found.via === 'none' ? [{ dst: `${gateway}/${hostLen}`, dev: ctx.dev }] : []),
+      { dst: 'default', via: gateway, dev: found.via === 'other' ? other()! : ctx.dev },
+    ],
+  };
+}
+
+async function defaults(ctx: AttachContext, family: Family): Promise<Route[]> {
+  return (await ctx.guestNs.routes(af(family))).filter((r) => r.dstLength === 0 && r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST);
+}
+
+function sameRoute(a: Route, b: Route): boolean {
+  const eq = (x?: Buffer, y?: Buffer): boolean => (x === undefined ? y === undefined : y !== undefined && x.equals(y));
+  return a.oif === b.oif && a.metric === b.metric && a.protocol === b.protocol && eq(a.gateway, b.gateway);
+}
+
+/** The frame `arping -A` sends (IPv4) or an unsolicited neighbour advertisement (IPv6), for each address. */
+export function announceStep(ctx: AttachContext): Step {
+  return {
+    title: `announce ${ctx.addresses.map((a) => a.address).join(', ')} on ${ctx.dev}`,
+    role: 'change',
+    command: () =>
+      ctx.addresses
+        .map((a) => `${ctx.guestNs.exec}${a.family === 4 ? `arping -c 1 -A -I ${ctx.dev} ${a.address}` : `ndsend ${a.address} ${ctx.dev}`}`)
+        .join('\n'),
+    run: async () => {
+      for (const a of ctx.addresses) {
+        sendFrame(ctx.guest.nsFd, ctx.link.index, announcementFrame(a.family, ctx.link.mac, a.address));
+        ctx.result.announced ??= a.family === 4 ? 'gratuitous-arp' : 'neighbour-advertisement';
+      }
+    },
+  };
+}

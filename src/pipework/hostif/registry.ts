@@ -1,0 +1,53 @@
+// Which host-interface kind an attach uses, decided from what the host
+// interface is, in pipework's order: an existing Linux bridge; an Open vSwitch
+// bridge; an InfiniBand device (ARPHRD 32); any other existing device is a
+// physical NIC. A missing name: br* becomes a new Linux bridge, ovs* a new OVS
+// bridge, dummy* a dummy interface; anything else is an error ("I do not know
+// how to setup interface X", the original says). Adding a kind: a file, and
+// one line here, in its place in that order.
+import * as fs from 'node:fs';
+import { PipeworkError, unsupported } from '../../errors';
+import type { AttachRequest } from '../../request/types';
+import { ARPHRD_INFINIBAND } from '../../rtnl';
+import type { Namespace } from '../namespace';
+import { bridge } from './bridge';
+import type { HostIfFound, HostIfKind } from './kind';
+import { macvlan } from './macvlan';
+import { pending } from './pending';
+
+/** Open vSwitch's database socket: a tap device is an OVS bridge (netdev datapath) only where OVS runs. */
+const OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
+
+const KINDS: readonly HostIfKind[] = [
+  bridge,
+  pending('openvswitch', 'an Open vSwitch bridge', ({ name, link }) =>
+    link ? link.kind === 'openvswitch' || (link.kind === 'tun' && fs.existsSync(OVSDB_SOCKET)) : name.startsWith('ovs'),
+  ),
+  pending('ipoib', 'an InfiniBand device (IPoIB)', ({ link }) => link?.type === ARPHRD_INFINIBAND),
+  pending('dummy', 'a dummy interface', ({ name, link }) => !link && name.startsWith('dummy')),
+  macvlan,
+];
+
+export async function pickKind(req: AttachRequest, host: Namespace): Promise<{ kind: HostIfKind; found: HostIfFound }> {
+  // VLANs come with their own issue: on a NIC a <nic>.<vid> device, on a bridge a port VLAN.
+  if (req.vlan !== undefined) throw unsupported(`VLAN tagging (@${req.vlan})`);
+  const found: HostIfFound = { name: req.hostIf, link: await host.linkByName(req.hostIf) };
+  const kind = KINDS.find((k) => k.claims(found, req));
+  if (!kind) {
+    throw new PipeworkError(
+      'HOSTIF_NOT_FOUND',
+      `host interface ${req.hostIf} does not exist (only missing names starting with "br" are created, as bridges)`,
+    );
+  }
+  return { kind, found };
+}
+
+/** The kind a mark names, for detach and gc; undefined for a kind this version does not know. */
+export function kindNamed(name: string): HostIfKind | undefined {
+  return KINDS.find((k) => k.name === name);
+}
+
+/** Every kind, for gc's look at host-side links. */
+export function allKinds(): readonly HostIfKind[] {
+  return KINDS;
+}
