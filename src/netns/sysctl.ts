@@ -53,7 +53,7 @@ function checkValue(key: string, value: string | number): string {
 /** A failure of the system call, in the user's terms, with the errno name and the SysError as cause. */
 function kernelError(doing: string, key: string, e: unknown): PipeworkError {
   const se = e as Partial<SysError>;
-  if (typeof se?.code !== 'string') return new PipeworkError('INTERNAL', `${doing} sysctl ${key}: ${String(e)}`, { cause: e });
+  if (typeof se?.code !== 'string') return new PipeworkError('INTERNAL', `cannot ${doing} sysctl ${key}: ${String(e)}`, { cause: e });
   // The reason alone: 'EINVAL: Invalid argument, write' -> 'invalid argument'.
   const reason = /^[A-Z0-9]+: ([^,]+)/.exec(se.message ?? '')?.[1]?.toLowerCase() ?? se.code;
   const why = se.code === 'ENOENT' ? 'no such sysctl in that network namespace' : reason;
