@@ -2,8 +2,10 @@
 //
 // It opens NETLINK and AF_PACKET sockets (optionally inside another network
 // namespace), moves bytes in and out of them without blocking, and reports
-// readiness through a uv_poll_t on the Node event loop. It knows nothing about
-// message formats: every byte is encoded and decoded in TypeScript.
+// readiness through a uv_poll_t on the Node event loop. It also opens plain
+// files inside another network namespace: what /proc/sys/net shows depends on
+// the namespace of the thread that opens it (see OpenFile). It knows nothing
+// about message formats: every byte is encoded and decoded in TypeScript.
 //
 // Errors are thrown as Error objects shaped like Node's own system errors:
 // `code` ('EEXIST'), `errno` (negative) and `syscall`.
@@ -44,7 +46,10 @@ Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall) {
 
 // Runs `make` on the calling thread inside the network namespace `nsFd` (when
 // nsFd >= 0) and switches back. A socket keeps the namespace it was created
-// in, so this is all it takes to own a socket in a guest. If switching back
+// in, so this is all it takes to own a socket in a guest; an open file under
+// /proc/sys/net likewise keeps the namespace it was opened in. setns(2)
+// changes the calling thread only, which is why this must run on the JS
+// thread and never on a libuv pool thread. If switching back
 // fails the thread would go on in the wrong namespace: abort instead.
 // Returns make()'s result, or -errno with *syscall naming the failed call.
 template <typename F>
@@ -315,6 +320,39 @@ Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
   return NewSocket(env, fd);
 }
 
+// openFile(path, flags, nsFd?) -> fd (a plain number; the caller reads, writes
+// and closes it, e.g. with node:fs). open(2) with flags | O_CLOEXEC and mode
+// 0666 (before the umask, for O_CREAT), inside namespace nsFd when given.
+//
+// Why inside: the files under /proc/sys/net (per-interface sysctls such as
+// net/ipv6/conf/<if>/disable_ipv6, and the per-namespace ones like
+// net/ipv4/ip_forward) are looked up in the network namespace of the opening
+// thread, current->nsproxy->net_ns (fs/proc/proc_sysctl.c; the per-netns
+// tables are registered with register_net_sysctl(), include/net/net_namespace.h).
+// An open file stays bound to the table it was opened on, so reads and writes
+// after setns back still reach the guest's values.
+//
+// A path with a NUL byte in it cannot be passed to open(2): EINVAL, as the ffi
+// backend does.
+Napi::Value OpenFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int flags = info[1].As<Napi::Number>().Int32Value();
+  int nsFd = OptionalFd(info, 2);
+  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "open");
+  const char* syscall = "open";
+  int fd = InNamespace(nsFd, &syscall, [&](const char** sc) {
+    int f = open(path.c_str(), flags | O_CLOEXEC, 0666);
+    if (f < 0) {
+      *sc = "open";
+      return -errno;
+    }
+    return f;
+  });
+  if (fd < 0) return ThrowErrno(env, -fd, syscall);
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   Napi::Function ctor = Socket::Init(env);
@@ -323,6 +361,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", ctor);
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket));
+  exports.Set("openFile", Napi::Function::New(env, OpenFile));
   return exports;
 }
 

@@ -168,7 +168,7 @@ interface Failure {
 
 const PLANNING: Failure[] = [
   { what: 'missing netns guest', argv: () => ['br1', `netns:${P}nope`, '198.51.100.33/24'], status: 1, error: () => new RegExp(`^pipework: network namespace ${P}nope does not exist$`) },
-  { what: 'unprefixed guest that is nothing', argv: () => ['br1', `${P}nothing`, '198.51.100.33/24'], status: 1, error: () => new RegExp(`no container, network namespace or process named ${P}nothing`) },
+  { what: 'unprefixed guest that is nothing', argv: () => ['br1', `${P}nothing`, '198.51.100.33/24'], status: 1, error: () => new RegExp(`no (container, )?network namespace or process named ${P}nothing`) }, // without an engine: '..., and Docker is not reachable'
   { what: 'a PID no process can have', argv: () => ['br1', 'pid:4194305', '198.51.100.33/24'], status: 1, error: () => /^pipework: no process with PID 4194305$/ },
   { what: 'path: that is not a namespace', argv: () => ['br1', 'path:/etc/hostname', '198.51.100.33/24'], status: 1, error: () => /not a network namespace/ },
   { what: 'host interface missing, not br*', argv: () => ['nosuchif', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => /^pipework: host interface nosuchif does not exist/, absentInHost: ['nosuchif'] },

@@ -60,6 +60,7 @@ class Tap {
   readonly sys: Sys = {
     name: 'tap',
     openPacket: (ifindex, ethertype, nsFd) => sys().openPacket(ifindex, ethertype, nsFd),
+    openFile: (path, flags, nsFd) => sys().openFile(path, flags, nsFd),
     openNetlink: (protocol, nsFd) => this.wrap(sys().openNetlink(protocol, nsFd)),
   };
 

@@ -5,12 +5,14 @@
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
 import { Guest, openNamespace, resolveGuest } from '../src/netns';
+import { assertDistFresh, explain, pipework } from './helpers/cli';
 import { cleanupContainers, containerPid, createContainer, docker, dockerAvailable, ensureBusyboxImage, removeContainer, runContainer } from './helpers/docker';
 import { NetnsScope, netnsInode, startSleeper, uniquePrefix } from './helpers/netns';
 import { requireDocker, requireRoot } from './helpers/skip';
@@ -139,7 +141,7 @@ maybeDocker('unknown names are GUEST_NOT_FOUND, naming the guest', async () => {
 
 test('docker: with DOCKER_HOST at a missing socket is DOCKER_UNREACHABLE naming the socket', async () => {
   const sock = path.join(tmp, 'missing.sock');
-  await rejects(resolveGuest(`docker:${WEB}`, { dockerHost: `unix://${sock}` }), 'DOCKER_UNREACHABLE', new RegExp(`Docker not reachable at ${sock}`));
+  await rejects(resolveGuest(`docker:${WEB}`, { dockerHost: `unix://${sock}` }), 'DOCKER_UNREACHABLE', new RegExp(`^Docker is not reachable at ${sock}: no such socket$`));
   const saved = process.env.DOCKER_HOST;
   process.env.DOCKER_HOST = `unix://${sock}`;
   try {
@@ -169,8 +171,69 @@ maybeRoot('unprefixed falls through to netns and PID when no engine answers', as
   fs.writeFileSync(notSock, '');
   const g2 = keep(await resolveGuest(red, { dockerHost: `unix://${notSock}` }));
   assert.is(g2.kind, 'netns');
-  await rejects(resolveGuest(`${P}ghost`, { dockerHost: missing }), 'GUEST_NOT_FOUND', /no container, network namespace or process named/);
+  await rejects(resolveGuest(`${P}ghost`, { dockerHost: missing }), 'DOCKER_UNREACHABLE', /^no network namespace or process named \S+, and Docker is not reachable at/);
   await rejects(resolveGuest(`docker:${red}`, { dockerHost: `unix://${notSock}` }), 'DOCKER_UNREACHABLE', new RegExp(notSock));
+});
+
+/** A unix socket file with nobody listening: connect() gets ECONNREFUSED, as from an engine that died. */
+async function staleSocket(file: string): Promise<string> {
+  // node:net unlinks its socket file on close; a second link to the inode outlives it.
+  const live = `${file}.live`;
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(live, resolve));
+  fs.linkSync(live, file);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(fs.statSync(file).isSocket());
+  return file;
+}
+
+test('unprefixed, Docker not askable, and no netns or process by that name: DOCKER_UNREACHABLE naming the socket and errno', async () => {
+  const missing = path.join(tmp, 'nonexistent.sock');
+  const refusing = await staleSocket(path.join(tmp, 'refusing.sock'));
+  for (const [sock, errno] of [
+    [missing, 'ENOENT'],
+    [refusing, 'ECONNREFUSED'],
+  ] as const) {
+    for (const spec of [`${P}web1`, '4194305']) {
+      const e = await rejects(
+        resolveGuest(spec, { dockerHost: `unix://${sock}` }),
+        'DOCKER_UNREACHABLE',
+        new RegExp(`^no network namespace or process named ${spec}, and Docker is not reachable at ${sock} \\(${errno}\\) to look for a container$`),
+      );
+      assert.is(e.errno, errno);
+      assert.is((e.cause as PipeworkError).code, 'DOCKER_UNREACHABLE');
+    }
+    const reason = errno === 'ENOENT' ? 'no such socket' : 'connection refused';
+    const d = await rejects(resolveGuest(`docker:${P}web1`, { dockerHost: `unix://${sock}` }), 'DOCKER_UNREACHABLE', new RegExp(`^Docker is not reachable at ${sock}: ${reason}$`));
+    assert.is(d.errno, errno);
+  }
+  // A name Docker cannot hold is not looked for there: plain "not found".
+  await rejects(resolveGuest(`${P}a+b`, { dockerHost: `unix://${missing}` }), 'GUEST_NOT_FOUND', new RegExp(`^no container, network namespace or process named ${P}a\\+b$`));
+});
+
+test('CLI: show of an unprefixed guest with DOCKER_HOST at a missing or refusing socket: exit 1, one line naming the socket', async () => {
+  assertDistFresh();
+  const missing = path.join(tmp, 'cli-nonexistent.sock');
+  const refusing = await staleSocket(path.join(tmp, 'cli-refusing.sock'));
+  for (const [sock, errno] of [
+    [missing, 'ENOENT'],
+    [refusing, 'ECONNREFUSED'],
+  ] as const) {
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+    const r = pipework(['show', `${P}web1`], { env });
+    assert.is(r.status, 1, explain(r));
+    assert.equal(r.errLines, [`pipework: no network namespace or process named ${P}web1, and Docker is not reachable at ${sock} (${errno}) to look for a container`], explain(r));
+    assert.is(r.stdout, '', explain(r));
+    const j = pipework(['--json', 'show', `${P}web1`], { env });
+    assert.is(j.status, 1, explain(j));
+    const out = JSON.parse(j.stdout);
+    assert.is(out.error.code, 'DOCKER_UNREACHABLE');
+    assert.is(out.error.errno, errno);
+    const d = pipework(['show', `docker:${P}web1`], { env });
+    assert.is(d.status, 1, explain(d));
+    assert.equal(d.errLines.length, 1, explain(d));
+    assert.match(d.errLines[0]!, new RegExp(`^pipework: Docker is not reachable at ${sock}: `), explain(d));
+  }
 });
 
 // ---- named netns, pid, path ----
@@ -390,7 +453,7 @@ maybeRoot('scripted engine: a silent engine times out as DOCKER_UNREACHABLE, and
   });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
   try {
-    await rejects(resolveGuest(`${P}ghost`, { dockerHost: `unix://${sock}`, dockerTimeoutMs: 100 }), 'DOCKER_UNREACHABLE', /no answer within 100 ms/);
+    await rejects(resolveGuest(`${P}ghost`, { dockerHost: `unix://${sock}`, dockerTimeoutMs: 100 }), 'DOCKER_UNREACHABLE', /^no network namespace or process named \S+, and Docker is not reachable at \S+silent\.sock \(ETIMEDOUT\) to look for a container$/);
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,7 +1,8 @@
 // The two system-call backends: how one is chosen (PIPEWORK_BACKEND, and the
 // fall-back to ffi-rs when the addon cannot load), that both fail with the
-// same error shape, and that a subscription on the ffi backend sleeps in the
-// kernel and wakes on an event rather than spinning. Namespaces: pwffi-<pid>-*.
+// same error shape (sockets and openFile), and that a subscription on the ffi
+// backend sleeps in the kernel and wakes on an event rather than spinning.
+// Namespaces: pwffi-<pid>-*.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -156,6 +157,44 @@ maybe('both backends fail alike: socket() EPROTONOSUPPORT, bind() ENODEV, setns(
     assert.is(fs.readlinkSync('/proc/thread-self/ns/net'), fs.readlinkSync('/proc/self/ns/net'));
   } finally {
     fs.closeSync(notNs);
+  }
+});
+
+maybe('both backends fail alike in openFile: open() ENOENT inside a namespace, a NUL in the path, setns() EINVAL', () => {
+  const backends: Sys[] = [loadBackend('addon'), loadBackend('ffi')];
+  const nsFd = fs.openSync(path.join(NETNS_DIR, freshNs()), 'r');
+  const notNs = fs.openSync('/dev/null', 'r');
+  const attempt = (fn: () => number): Record<string, unknown> => {
+    try {
+      fs.closeSync(fn());
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
+    }
+    throw new Error('expected a failure');
+  };
+  try {
+    // lo exists in every namespace; pwffi0 in none (this one is fresh).
+    const missing = '/proc/sys/net/ipv6/conf/pwffi0/disable_ipv6';
+    const cases: Array<[string, (s: Sys) => number, Record<string, unknown>]> = [
+      ['a sysctl of a missing interface', (s) => s.openFile(missing, fs.constants.O_RDONLY, nsFd), { code: 'ENOENT', errno: -2, syscall: 'open' }],
+      ['a path with a NUL', (s) => s.openFile('/proc/sys/net\0x', fs.constants.O_RDONLY, nsFd), { code: 'EINVAL', errno: -22, syscall: 'open' }],
+      ['setns into something not a namespace', (s) => s.openFile('/proc/sys/net/ipv4/ip_forward', fs.constants.O_RDONLY, notNs), { code: 'EINVAL', errno: -22, syscall: 'setns' }],
+    ];
+    for (const [what, fn, want] of cases) {
+      const [a, f] = backends.map((s) => attempt(() => fn(s)));
+      for (const k of Object.keys(want)) assert.is(a![k], want[k], `${what}: addon ${k}`);
+      assert.equal(f, a, `${what}: ffi and addon differ`);
+    }
+    // And both open the namespace's own file, the thread coming back each time.
+    for (const s of backends) {
+      const fd = s.openFile('/proc/sys/net/ipv6/conf/lo/disable_ipv6', fs.constants.O_RDONLY, nsFd);
+      fs.closeSync(fd);
+      assert.is(fs.readlinkSync('/proc/thread-self/ns/net'), fs.readlinkSync('/proc/self/ns/net'), s.name);
+    }
+  } finally {
+    fs.closeSync(notNs);
+    fs.closeSync(nsFd);
   }
 });
 

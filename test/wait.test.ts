@@ -474,6 +474,7 @@ class LossyTap {
   readonly sys: Sys = {
     name: 'lossy',
     openPacket: (ifindex, ethertype, nsFd) => sys().openPacket(ifindex, ethertype, nsFd),
+    openFile: (path, flags, nsFd) => sys().openFile(path, flags, nsFd),
     openNetlink: (protocol, nsFd) => this.wrap(sys().openNetlink(protocol, nsFd)),
   };
 

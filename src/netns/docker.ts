@@ -48,11 +48,6 @@ export function dockerSocketPath(dockerHost: string | undefined = process.env.DO
   );
 }
 
-/** Errno codes that mean "no engine is running here", as opposed to "an engine is there but will not talk". */
-export function isDockerAbsent(e: unknown): boolean {
-  return e instanceof PipeworkError && e.code === 'DOCKER_UNREACHABLE' && (e.errno === 'ENOENT' || e.errno === 'ECONNREFUSED');
-}
-
 /**
  * Inspects a container by name, full id or unambiguous id prefix. Resolves
  * null when the engine knows no such container. Throws DOCKER_UNREACHABLE
@@ -132,7 +127,7 @@ function get(socketPath: string, path: string, timeoutMs: number): Promise<{ sta
       settled = true;
       const code = err.code ?? 'EIO';
       const why = reason ?? REASONS[code] ?? `${code}: ${err.message}`;
-      reject(new PipeworkError('DOCKER_UNREACHABLE', `Docker not reachable at ${socketPath}: ${why}`, { cause: err, errno: code }));
+      reject(new PipeworkError('DOCKER_UNREACHABLE', `Docker is not reachable at ${socketPath}: ${why}`, { cause: err, errno: code }));
     };
     const req = http.request(
       { socketPath, path, method: 'GET', agent: false, headers: { Host: 'docker', Accept: 'application/json' } },

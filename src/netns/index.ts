@@ -9,6 +9,7 @@ export type { Guest, GuestKind, ResolveOptions } from './resolve';
 export { inspectContainer, dockerSocketPath, DEFAULT_DOCKER_SOCKET } from './docker';
 export type { ContainerInfo, InspectOptions } from './docker';
 export { NETNS_RUN_DIR } from './nsfile';
+export { readSysctl, writeSysctl } from './sysctl';
 
 /**
  * Opens a namespace to act as the host (--host-netns): a name from

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
-import { ContainerInfo, dockerSocketPath, inspectContainer, isDockerAbsent } from './docker';
+import { ContainerInfo, dockerSocketPath, inspectContainer } from './docker';
 import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
 
 export type GuestKind = 'docker' | 'pid' | 'netns' | 'path';
@@ -92,8 +92,14 @@ class OpenGuest implements Guest {
  * - `netns:X`: /var/run/netns/X, as made by `ip netns add`.
  * - `pid:N`: /proc/N/ns/net.
  * - `path:P`: any namespace file (a bind mount, /proc/N/ns/net, ...).
- * - unprefixed: Docker, then a named netns, then digits as a PID. When no
- *   engine runs (no socket, connection refused) Docker is skipped silently.
+ * - unprefixed: Docker, then a named netns, then digits as a PID. When
+ *   Docker cannot be asked (no socket, connection refused, no answer), a
+ *   netns or process by that name still resolves; when none does, the error
+ *   is DOCKER_UNREACHABLE, not GUEST_NOT_FOUND: a container of that name may
+ *   exist behind the engine that did not answer. The message names the
+ *   socket and its errno. GUEST_NOT_FOUND ("no container, network namespace
+ *   or process named X") only when Docker did answer, or was never asked
+ *   because X cannot be a container name.
  */
 export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Promise<Guest> {
   if (spec === '') throw new PipeworkError('USAGE', 'the guest is empty: give a container, netns:NAME, pid:N or path:P');
@@ -126,8 +132,9 @@ export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Pro
 async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Guest> {
   const pid = parsePid(spec);
   let dockerError: PipeworkError | undefined;
+  let socket = '';
   if (DOCKER_REF.test(spec)) {
-    const socket = dockerSocketPath(opts.dockerHost);
+    socket = dockerSocketPath(opts.dockerHost);
     try {
       const g = await resolveDocker(spec, spec, socket, opts, (info) => {
         // Digits are also a valid id prefix: refuse to guess between a PID and a container.
@@ -158,9 +165,16 @@ async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Gu
     if (typeof r === 'number') return new OpenGuest('pid', spec, String(pid), r, { pid });
     if (r.kind !== 'missing') throw nsError(r, `process ${pid}`, path, '');
   }
-  // An engine that is there but will not answer (EACCES, timeout) may well
-  // hold the container: say so rather than "not found".
-  if (dockerError && !isDockerAbsent(dockerError)) throw dockerError;
+  // Docker was not asked, so a container by that name may well exist: say
+  // so rather than "not found", whether the engine is absent (ENOENT,
+  // ECONNREFUSED) or there but not answering (EACCES, ETIMEDOUT).
+  if (dockerError) {
+    throw new PipeworkError(
+      'DOCKER_UNREACHABLE',
+      `no network namespace or process named ${spec}, and Docker is not reachable at ${socket} (${dockerError.errno ?? 'EIO'}) to look for a container`,
+      { cause: dockerError, errno: dockerError.errno },
+    );
+  }
   throw new PipeworkError('GUEST_NOT_FOUND', `no container, network namespace or process named ${spec}`);
 }
 

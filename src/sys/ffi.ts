@@ -9,7 +9,11 @@
 //     does, and only for the length of one socket() + bind().
 //   - the namespace handle to come back to, /proc/thread-self/ns/net, is opened
 //     and closed with Node's fs.openSync/closeSync, which also run on the
-//     calling thread (and spare us a variadic open(2) through libffi).
+//     calling thread (and spare us a variadic open(2) through libffi). So is
+//     openFile's open(2): synchronous fs calls are made by libuv on the
+//     calling thread, here between the two setns calls, and libuv adds
+//     O_CLOEXEC itself (uv_fs_open). Its failures are re-thrown in the
+//     addon's shape (Node's own fs errors carry the path in the message).
 //   - errno: read from the calling thread's errno (the int that
 //     __errno_location() points to, wrapped once in a Buffer) right after the
 //     failed call, and turned into the addon's error shape: `code` (libuv's
@@ -71,6 +75,8 @@ const POLLNVAL = 0x20;
 const EAGAIN = 11;
 const EINTR = 4;
 const EBADF = 9;
+const EINVAL = 22;
+const O_CLOEXEC = 0o2000000;
 const PTHREAD_CREATE_DETACHED = 1;
 const CLOSE_THREAD_STACK = 64 * 1024;
 
@@ -385,6 +391,18 @@ function inNamespace(libc: Libc, nsFd: number | undefined, make: () => number): 
   }
 }
 
+/** open(2) through Node on this thread; failures in the addon's error shape. */
+function openPlain(libc: Libc, path: string, flags: number): number {
+  if (path.includes('\0')) throw errnoError(libc, EINVAL, 'open'); // as the addon: open(2) cannot take it
+  try {
+    return fs.openSync(path, flags | O_CLOEXEC, 0o666);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    if (typeof errno !== 'number') throw e; // not a system error (a bad argument type)
+    throw errnoError(libc, -errno, 'open');
+  }
+}
+
 /** socket() then bind(): the fd, or throws (closing what it made). */
 function openBound(libc: Libc, domain: number, protocol: number, addr: Buffer): number {
   const fd = libc.socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
@@ -419,6 +437,9 @@ export function loadFfi(): Sys {
       sll.writeInt32LE(ifindex | 0, 4);
       const fd = inNamespace(libc, nsFd, () => openBound(libc, AF_PACKET, htons(ethertype & 0xffff), sll));
       return new FfiSocket(libc, fd);
+    },
+    openFile(path, flags, nsFd) {
+      return inNamespace(libc, nsFd, () => openPlain(libc, path, flags));
     },
   };
 }

@@ -33,6 +33,17 @@ export interface Sys {
   openNetlink(protocol: number, nsFd?: number): SysSocket;
   /** An AF_PACKET SOCK_RAW socket bound to ifindex; ethertype 0 receives nothing. */
   openPacket(ifindex: number, ethertype: number, nsFd?: number): SysSocket;
+  /**
+   * open(2) of path with these flags (fs.constants.O_RDONLY, O_WRONLY, ...;
+   * O_CLOEXEC is always added; mode 0666 before the umask for O_CREAT),
+   * inside namespace nsFd when given. Returns a plain fd that the caller
+   * reads, writes and closes with node:fs (fs.readSync, fs.closeSync).
+   *
+   * The namespace matters for /proc/sys/net: procfs looks its sysctl tables
+   * up in the network namespace of the thread that opens the file, and the
+   * open file keeps that namespace's table. A path with a NUL byte is EINVAL.
+   */
+  openFile(path: string, flags: number, nsFd?: number): number;
 }
 
 /** The shape of errors the backends throw, as Node's own system errors. */
@@ -86,10 +97,12 @@ function loadAddon(): Sys {
   const addon = load(path.join(__dirname, '..', '..')) as {
     openNetlink(protocol: number, nsFd?: number): SysSocket;
     openPacket(ifindex: number, ethertype: number, nsFd?: number): SysSocket;
+    openFile(path: string, flags: number, nsFd?: number): number;
   };
   return {
     name: 'addon',
     openNetlink: (protocol, nsFd) => addon.openNetlink(protocol, nsFd),
     openPacket: (ifindex, ethertype, nsFd) => addon.openPacket(ifindex, ethertype, nsFd),
+    openFile: (path, flags, nsFd) => addon.openFile(path, flags, nsFd),
   };
 }

@@ -33,6 +33,7 @@ const tap: Sys = {
   name: 'enobufs-once',
   openNetlink: (protocol, fd) => wrap(sys().openNetlink(protocol, fd)),
   openPacket: (ifindex, ethertype, fd) => sys().openPacket(ifindex, ethertype, fd),
+  openFile: (path, flags, fd) => sys().openFile(path, flags, fd),
 };
 
 waitForLink(name, { nsFd, sys: tap }).then(
