@@ -5,8 +5,8 @@
 //
 // Namespaces (all pwdock-<pid>-*, removed in after):
 //   H   the host: bridge br1, a veth pair vethA/vethB (not a bridge), vethC whose peer gx9 is in G, IPv6 off
-//   G   a guest: lo with 2001:db8:1::9/128, and a veth pair gx0/gx1
-//   G6  a guest with IPv6 disabled, where adding an IPv6 address fails at the kernel
+//   G   a guest: lo with 2001:db8:1::9/128, a veth pair gx0/gx1, a blackhole route to 203.0.113.77
+//   G6  a guest with IPv6 disabled (all and default), as Docker leaves a --net none container
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'uvu';
@@ -44,6 +44,7 @@ test.before(() => {
   ip(H, 'link', 'add', 'vethC', 'type', 'veth', 'peer', 'name', 'gx9', 'netns', G);
   ip(G, 'addr', 'add', '2001:db8:1::9/128', 'dev', 'lo');
   ip(G, 'link', 'add', 'gx0', 'type', 'veth', 'peer', 'name', 'gx1');
+  ip(G, 'route', 'add', 'blackhole', '203.0.113.77/32');
   nsExec(G6, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   F = scope.name('efresh');
   deleteNetns(F);
@@ -254,16 +255,16 @@ async function monitorHost(): Promise<{ stop(): Promise<string> }> {
 
 const ROLLBACK: Failure[] = [
   {
-    what: 'IPv6 address in a guest with IPv6 disabled, existing bridge',
-    argv: () => ['br1', `netns:${G6}`, '2001:db8::33/64'],
+    what: 'a gateway that only a blackhole route reaches: the on-link route clashes, existing bridge',
+    argv: () => ['br1', `netns:${G}`, '198.51.100.33/24@203.0.113.77'],
     status: 1,
-    error: () => /^pipework: add address 2001:db8::33\/64 to eth1 failed: EACCES.*IPv6 is disabled/,
+    error: () => /^pipework: add on-link route to gateway 203\.0\.113\.77 via eth1 failed: EEXIST/,
   },
   {
-    what: 'IPv6 address in a guest with IPv6 disabled, bridge to create',
-    argv: () => ['brNEW', `netns:${G6}`, '2001:db8::33/64@2001:db8::1'],
+    what: 'a gateway that only a blackhole route reaches, bridge to create',
+    argv: () => ['brNEW', `netns:${G}`, '198.51.100.33/24@203.0.113.77'],
     status: 1,
-    error: () => /IPv6 is disabled/,
+    error: () => /EEXIST/,
     absentInHost: ['brNEW'],
   },
   {
@@ -304,13 +305,13 @@ maybe('--json on operational failures: exit 1, {ok:false, error:{code, errno, me
   assert.is(j1.error.code, 'GUEST_NOT_FOUND');
   assert.is(missing.stderr, `pipework: ${j1.error.message}\n`);
 
-  const kernel = pipework(['--json', '--host-netns', H, 'brNEW', `netns:${G6}`, '2001:db8::33/64']);
+  const kernel = pipework(['--json', '--host-netns', H, 'brNEW', `netns:${G}`, '198.51.100.33/24@203.0.113.77']);
   assert.is(kernel.status, 1, fmt(kernel));
   const j2 = JSON.parse(kernel.stdout);
   assert.is(j2.ok, false);
   assert.is(j2.error.code, 'KERNEL');
-  assert.is(j2.error.errno, 'EACCES');
-  assert.match(j2.error.message, /IPv6 is disabled/);
+  assert.is(j2.error.errno, 'EEXIST');
+  assert.match(j2.error.message, /^add on-link route to gateway 203\.0\.113\.77 via eth1 failed: EEXIST/);
   assert.is(kernel.errLines.length, 1, fmt(kernel));
   assert.equal(await snapshot(), before);
 });
@@ -322,6 +323,27 @@ maybe('--dry-run of an attach that would create a bridge changes nothing', async
   assert.is(r.stderr, '');
   assert.match(r.stdout, new RegExp(`^ip netns exec ${H} ip link add brNEW up type bridge$`, 'm'));
   assert.match(r.stdout, /route replace default via 198\.51\.100\.1 dev eth1$/m);
+  assert.equal(await snapshot(), before);
+});
+
+// Not an error case any more: before, the kernel refused the address (EACCES,
+// "IPv6 is disabled on this device") and the attach rolled back.
+maybe('IPv6 into a guest with IPv6 disabled: enabled on the new interface alone (--dry-run shows it), then detach leaves nothing', async () => {
+  const before = await snapshot();
+  const dry = pipework(['--dry-run', '--host-netns', H, 'br1', `netns:${G6}`, '2001:db8::33/64']);
+  assert.is(dry.status, 0, fmt(dry));
+  assert.match(dry.stdout, new RegExp(`^ip netns exec ${G6} sysctl -w net\\.ipv6\\.conf\\.eth1\\.disable_ipv6=0$`, 'm'));
+  assert.equal(await snapshot(), before, '--dry-run changed nothing');
+  const r = pipework(['--host-netns', H, 'br1', `netns:${G6}`, '2001:db8::33/64']);
+  assert.is(r.status, 0, fmt(r));
+  const sysctl = (key: string) => nsExec(G6, 'cat', `/proc/sys/net/ipv6/conf/${key}/disable_ipv6`).trim();
+  assert.is(sysctl('eth1'), '0');
+  assert.is(sysctl('all'), '1', 'the rest of the guest keeps IPv6 off');
+  assert.is(sysctl('default'), '1');
+  const addrs = JSON.parse(nsExec(G6, 'ip', '-j', '-6', 'addr', 'show', 'dev', 'eth1'));
+  assert.ok(addrs[0].addr_info.some((a: any) => a.local === '2001:db8::33' && a.prefixlen === 64), JSON.stringify(addrs));
+  const d = pipework(['--host-netns', H, 'detach', `netns:${G6}`]);
+  assert.is(d.status, 0, fmt(d));
   assert.equal(await snapshot(), before);
 });
 

@@ -7,7 +7,7 @@ import { PipeworkError } from '../errors';
 import type { Guest } from '../netns';
 import type { AttachRequest } from '../request/types';
 import { pickSource } from './addr';
-import { addressStep, announceStep, confirmGuest, gatewaySteps, upStep } from './configure';
+import { addressStep, announceStep, confirmGuest, enableIpv6Step, gatewaySteps, upStep } from './configure';
 import type { AttachContext } from './context';
 import { existingAttachment } from './existing';
 import { pickKind } from './hostif/registry';
@@ -58,12 +58,14 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   const acquire = await source.plan(ctx);
   const made = await kind.plan(ctx, found);
   ctx.result.mtu = made.mtu;
-  const hasAddress = source.families(req).length > 0;
+  const families = source.families(req);
+  const hasAddress = families.length > 0;
   const gateway = await gatewaySteps(ctx);
 
   const steps: Step[] = [
     confirmGuest(ctx),
     ...made.steps,
+    ...(families.includes(6) ? [enableIpv6Step(ctx)] : []),
     ...(hasAddress && acquire.length === 0 ? [addressStep(ctx)] : []),
     upStep(ctx),
     ...acquire,

@@ -8,6 +8,7 @@ import { NetlinkError } from '../netlink';
 import { ipBytes, ipv4Broadcast, samePrefix } from '../packet';
 import { AF_INET, AF_INET6, IFA_F_NODAD, RT_SCOPE_LINK, RT_TABLE_MAIN, RTN_UNICAST, delRoute, newAddr, newRoute, setLink, type Route } from '../rtnl';
 import type { AddressSpec, Family } from '../request/types';
+import { readSysctl, writeSysctl } from '../netns';
 import { announcementFrame, sendFrame } from './announce';
 import type { AttachContext } from './context';
 import type { RouteSummary } from './results';
@@ -20,6 +21,23 @@ const af = (family: Family): number => (family === 4 ? AF_INET : AF_INET6);
 export function confirmGuest(ctx: AttachContext): Step {
   return check(`confirm ${ctx.who} is still there`, async () => {
     if (!ctx.guest.isCurrent()) throw new PipeworkError('GUEST_NOT_RUNNING', `${ctx.who} is gone: its process exited`);
+  });
+}
+
+/**
+ * Docker sets disable_ipv6=1 in a `--net none` container (all, default, and
+ * so every new link), and the kernel then refuses an IPv6 address (EACCES,
+ * "IPv6 is disabled on this device"). Asking for one means wanting IPv6 on
+ * that link: it is enabled there alone (net.ipv6.conf.<cif>.disable_ipv6=0,
+ * written from inside the guest's namespace), the rest of the guest stays as
+ * it was, and the result says so. Nothing to undo: the setting goes with the link.
+ */
+export function enableIpv6Step(ctx: AttachContext): Step {
+  const key = `net/ipv6/conf/${ctx.dev}/disable_ipv6`;
+  return change(`enable IPv6 on ${ctx.dev}`, `${ctx.guestNs.exec}sysctl -w net.ipv6.conf.${ctx.dev}.disable_ipv6=0`, async () => {
+    if (readSysctl(ctx.guest.nsFd, key) === '0') return;
+    writeSysctl(ctx.guest.nsFd, key, 0);
+    ctx.result.notes.push(`enabled IPv6 on ${ctx.dev} (${ctx.who} had it disabled)`);
   });
 }
 
