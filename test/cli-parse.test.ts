@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
-import { helpText } from '../src/cli/help';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { helpText, usageLines } from '../src/cli/help';
 import { COMMANDS } from '../src/cli/commands';
 import { parseCommandLine } from '../src/cli/parse';
 import { show } from '../src/request';
@@ -406,6 +408,16 @@ test('help text: usage lines, every option with an example, exit codes', () => {
       assert.ok(parsed, line);
     }
   }
+});
+
+test("README: the Command line section's usage block is exactly the help's Usage lines", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Command line\n'));
+  const block = /```\n([\s\S]*?)\n```/.exec(section);
+  assert.ok(block, 'a code block in the Command line section');
+  assert.equal(block![1]!.split('\n'), usageLines());
+  const help = helpText();
+  for (const l of usageLines()) assert.ok(help.includes(`\n  ${l}\n`), l);
 });
 
 test.run();
