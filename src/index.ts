@@ -7,7 +7,6 @@
 //                               address: '198.51.100.33/24', gateway: '198.51.100.1' });
 //   await pw.detach({ guest: 'web1', guestIf: 'eth0' });
 //   pw.close();
-import { DEFAULT_GUEST_IF, checkInterfaceName, parseAddressArgument, parseMacArgument } from './cli/parse';
 import type { ResolveOptions } from './netns';
 import type { AttachResult } from './pipework/results';
 import type { DetachResult } from './pipework/detach';
@@ -16,7 +15,15 @@ import * as ops from './pipework/operations';
 import type { BeforeStep, PlannedStep } from './pipework/plan';
 import type { GcResult } from './pipework/gc';
 import type { ShowResult } from './pipework/show';
-import type { AttachRequest, DetachRequest, Family } from './request/types';
+import {
+  attachRequest,
+  detachRequest,
+  showRequest,
+  waitRequest,
+  type AttachOptions,
+  type DetachOptions,
+  type WaitRequestOptions,
+} from './request';
 import { waitForLink, type WaitResult } from './pipework/wait';
 
 export { PipeworkError, type ErrorCode } from './errors';
@@ -27,8 +34,8 @@ export type { BeforeStep, PlannedStep } from './pipework/plan';
 export type { GcEntry, GcResult } from './pipework/gc';
 export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
-export type { AttachRequest, DetachRequest, AddressSpec, Family } from './request/types';
-export { macFromString } from './pipework/mac';
+export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } from './request';
+export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
@@ -38,60 +45,9 @@ export interface ClientOptions {
   dockerHost?: string | undefined;
 }
 
-export interface AttachOptions {
-  /** The host bridge; a missing name starting with "br" is created. */
-  hostIf: string;
-  /** docker:NAME, netns:NAME, pid:N, path:P, or unprefixed (Docker, then netns, then PID). */
-  guest: string;
-  /** Guest-side interface name (default eth1). */
-  guestIf?: string | undefined;
-  /** Host-side veth name (default v<guestIf>pl<pid>). */
-  hostLinkName?: string | undefined;
-  /** '198.51.100.33/24', '2001:db8::5/64'; absent or '0/0' for none. */
-  address?: string | undefined;
-  /** Default gateway, same family as the address. */
-  gateway?: string | undefined;
-  /** Must match the address's family when given (pipework's -a). */
-  family?: Family | undefined;
-  /** Guest-side MAC, or U:<string> for pipework's derived one. */
-  mac?: string | undefined;
-}
-
-export interface DetachOptions {
-  guest: string;
-  guestIf?: string | undefined;
-  /** Every interface pipework-netlink added to the guest. */
-  all?: boolean | undefined;
-}
-
 export interface RunHooks {
   /** Called before each step of a change: progress reporting, or fault injection in tests. */
   beforeStep?: BeforeStep | undefined;
-}
-
-/** Validates library options exactly as the command line is validated. */
-export function attachRequest(o: AttachOptions): AttachRequest {
-  const req: AttachRequest = {
-    op: 'attach',
-    hostIf: checkInterfaceName(o.hostIf, 'host interface'),
-    guest: o.guest,
-    guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface'),
-  };
-  if (o.hostLinkName !== undefined) req.hostLinkName = checkInterfaceName(o.hostLinkName, 'host-side interface');
-  const addr = parseAddressArgument(`${o.address ?? '0/0'}${o.gateway ? `@${o.gateway}` : ''}`, o.family);
-  if (addr.address) req.address = addr.address;
-  if (addr.gateway) req.gateway = addr.gateway;
-  if (o.mac !== undefined) {
-    const m = parseMacArgument(o.mac);
-    if (m.mac) req.mac = m.mac;
-  }
-  return req;
-}
-
-export function detachRequest(o: DetachOptions): DetachRequest {
-  const req: DetachRequest = { op: 'detach', guest: o.guest, guestIf: checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface') };
-  if (o.all) req.all = true;
-  return req;
 }
 
 export class Pipework {
@@ -133,13 +89,13 @@ export class Pipework {
    * the host namespace (hostNetns, else this process's); rejects with code
    * TIMEOUT after timeoutMs (none: no limit), or with signal.reason on abort.
    */
-  async wait(o: { guestIf?: string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<WaitResult> {
-    const name = checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, 'guest interface');
-    return waitForLink(name, { timeoutMs: o.timeoutMs, signal: o.signal, nsFd: this.hostNs().nsFd });
+  async wait(o: WaitRequestOptions & { signal?: AbortSignal | undefined } = {}): Promise<WaitResult> {
+    const req = waitRequest(o);
+    return waitForLink(req.guestIf, { timeoutMs: req.timeoutMs, signal: o.signal, nsFd: this.hostNs().nsFd });
   }
 
-  show(guest: string): Promise<ShowResult> {
-    return ops.show(guest, { resolve: this.resolve });
+  async show(guest: string): Promise<ShowResult> {
+    return ops.show(showRequest({ guest }).guest, { resolve: this.resolve });
   }
 
   close(): void {

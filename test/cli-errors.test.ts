@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertDistFresh, explain, netState, pipework, pipeworkAsync, pipeworkMany, type CliResult } from './helpers/cli';
-import { MALFORMED, type Malformed } from './helpers/malformed';
+import { MALFORMED, UNSUPPORTED_LINES, type Malformed } from './helpers/malformed';
 import { NetnsScope, addNetns, deleteNetns, ip, ipTry, listNetns, nsExec, uniquePrefix } from './helpers/netns';
 import { requireRoot } from './helpers/skip';
 
@@ -93,22 +93,29 @@ function aimed(m: Malformed): { argv: string[]; mentions: string } {
   };
 }
 
-/** Problems with one malformed run ('' when none). jsonOut: stdout must be the JSON error; 'either': empty or that. */
-function usageProblems(r: CliResult, mentions: string, jsonOut: boolean | 'either'): string[] {
+/**
+ * Problems with one refused run ('' when none). jsonOut: stdout must be the
+ * JSON error and stderr empty; false: one line on stderr and empty stdout;
+ * 'either': one of the two.
+ */
+function refusalProblems(r: CliResult, mentions: string, jsonOut: boolean | 'either', code: 'USAGE' | 'UNSUPPORTED' = 'USAGE'): string[] {
   const p: string[] = [];
-  if (r.status !== 2) p.push(`exit ${r.status}, want 2`);
-  if (r.errLines.length !== 1 || !r.stderr.endsWith('\n')) p.push(`${r.errLines.length} stderr lines, want 1`);
-  const line = r.errLines[0] ?? '';
-  if (!line.startsWith('pipework: ')) p.push('stderr does not start with "pipework: "');
-  if (!line.includes(mentions)) p.push(`stderr does not mention ${JSON.stringify(mentions)}`);
+  const status = code === 'USAGE' ? 2 : 3;
+  if (r.status !== status) p.push(`exit ${r.status}, want ${status}`);
   if (jsonOut === false || (jsonOut === 'either' && r.stdout === '')) {
+    if (r.errLines.length !== 1 || !r.stderr.endsWith('\n')) p.push(`${r.errLines.length} stderr lines, want 1`);
+    const line = r.errLines[0] ?? '';
+    if (!line.startsWith('pipework: ')) p.push('stderr does not start with "pipework: "');
+    if (!line.includes(mentions)) p.push(`stderr does not mention ${JSON.stringify(mentions)}`);
     if (r.stdout !== '') p.push('stdout not empty');
   } else {
+    if (r.stderr !== '') p.push('stderr not empty with --json');
     try {
       const j = JSON.parse(r.stdout);
       if (j.ok !== false) p.push('JSON ok is not false');
-      if (j.error?.code !== 'USAGE') p.push(`JSON error.code ${j.error?.code}, want USAGE`);
-      if (`pipework: ${j.error?.message}` !== line) p.push('JSON error.message differs from the stderr line');
+      if (j.error?.code !== code) p.push(`JSON error.code ${j.error?.code}, want ${code}`);
+      if (typeof j.error?.message !== 'string' || !j.error.message.includes(mentions)) p.push(`JSON error.message does not mention ${JSON.stringify(mentions)}`);
+      if (/[\r\n]/.test(j.error?.message ?? '')) p.push('JSON error.message is not one line');
     } catch {
       p.push('stdout is not JSON');
     }
@@ -127,20 +134,20 @@ maybe(`the ${MALFORMED.length} malformed command lines: exit 2, one line naming 
     // --json as an option asks for JSON; as the value of --host-netns it is ambiguous.
     const at = argv.indexOf('--json');
     const jsonOut = at < 0 ? false : argv[at - 1] === '--host-netns' ? 'either' : true;
-    const p = usageProblems(r, mentions, jsonOut);
+    const p = refusalProblems(r, mentions, jsonOut);
     if (p.length) bad.push(`${p.join('; ')}: ${fmt(r)}`);
   });
   assert.equal(bad, [], `${bad.length} of ${MALFORMED.length} entries misbehaved:\n${bad.join('\n')}`);
   assert.equal(await snapshot(), before, 'the malformed lines changed something');
 });
 
-maybe('--json first on every malformed line: one JSON object {ok:false, error:{code:USAGE}} on stdout, exit 2', async () => {
+maybe('--json first on every malformed line: one JSON object {ok:false, error:{code:USAGE}} on stdout, nothing on stderr, exit 2', async () => {
   const before = await snapshot();
   const lines = MALFORMED.map(aimed);
   const results = await pipeworkMany(lines.map((l) => ['--json', ...l.argv]));
   const bad: string[] = [];
   results.forEach((r, i) => {
-    const p = usageProblems(r, lines[i]!.mentions, true);
+    const p = refusalProblems(r, lines[i]!.mentions, true);
     if (p.length) bad.push(`${p.join('; ')}: ${fmt(r)}`);
   });
   assert.equal(bad, [], `${bad.length} entries misbehaved:\n${bad.join('\n')}`);
@@ -148,11 +155,31 @@ maybe('--json first on every malformed line: one JSON object {ok:false, error:{c
   const r = pipework(['--json', '--host-netns', H, 'br1', `netns:${G}`, '198.51.100.33']);
   assert.is(r.status, 2, fmt(r));
   const j = JSON.parse(r.stdout);
-  assert.equal(Object.keys(j).sort(), ['error', 'ok']);
+  assert.equal(Object.keys(j).sort(), ['dryRun', 'error', 'ok', 'op']);
+  assert.equal(Object.keys(j.error).sort(), ['code', 'message']);
   assert.is(j.ok, false);
+  assert.is(j.op, 'attach');
+  assert.is(j.dryRun, false);
   assert.is(j.error.code, 'USAGE');
   assert.match(j.error.message, /198\.51\.100\.33\/24/);
-  assert.is(r.stderr, `pipework: ${j.error.message}\n`);
+  assert.is(r.stderr, '');
+  assert.equal(await snapshot(), before);
+});
+
+maybe(`the ${UNSUPPORTED_LINES.length} not-supported-yet forms: exit 3, one line naming the feature (or, with --json, the JSON error alone), nothing changed`, async () => {
+  const before = await snapshot();
+  const lines = UNSUPPORTED_LINES.map(aimed);
+  const plain = await pipeworkMany(lines.map((l) => l.argv));
+  const json = await pipeworkMany(lines.map((l) => ['--json', ...l.argv]));
+  const bad: string[] = [];
+  lines.forEach((l, i) => {
+    for (const [r, jsonOut] of [[plain[i]!, false], [json[i]!, true]] as const) {
+      const p = refusalProblems(r, l.mentions, jsonOut, 'UNSUPPORTED');
+      if (!jsonOut && !/ is not supported yet$/.test(r.errLines[0] ?? '')) p.push('the line does not end with "is not supported yet"');
+      if (p.length) bad.push(`${p.join('; ')}: ${fmt(r)}`);
+    }
+  });
+  assert.equal(bad, [], `${bad.length} runs misbehaved:\n${bad.join('\n')}`);
   assert.equal(await snapshot(), before);
 });
 
@@ -296,14 +323,15 @@ maybe('failures after the bridge and the veth were made: both rolled back, one l
   }
 });
 
-maybe('--json on operational failures: exit 1, {ok:false, error:{code, errno, message}}, same line on stderr', async () => {
+maybe('--json on operational failures: exit 1, {ok:false, op, dryRun, error:{code, errno?, message}}, nothing on stderr', async () => {
   const before = await snapshot();
   const missing = pipework(['--json', '--host-netns', H, 'br1', `netns:${P}nope`, '198.51.100.33/24']);
   assert.is(missing.status, 1, fmt(missing));
   const j1 = JSON.parse(missing.stdout);
   assert.is(j1.ok, false);
   assert.is(j1.error.code, 'GUEST_NOT_FOUND');
-  assert.is(missing.stderr, `pipework: ${j1.error.message}\n`);
+  assert.equal(Object.keys(j1.error).sort(), ['code', 'message'], 'no errno when there is none');
+  assert.is(missing.stderr, '');
 
   const kernel = pipework(['--json', '--host-netns', H, 'brNEW', `netns:${G}`, '198.51.100.33/24@203.0.113.77']);
   assert.is(kernel.status, 1, fmt(kernel));
@@ -312,7 +340,7 @@ maybe('--json on operational failures: exit 1, {ok:false, error:{code, errno, me
   assert.is(j2.error.code, 'KERNEL');
   assert.is(j2.error.errno, 'EEXIST');
   assert.match(j2.error.message, /^add on-link route to gateway 203\.0\.113\.77 via eth1 failed: EEXIST/);
-  assert.is(kernel.errLines.length, 1, fmt(kernel));
+  assert.is(kernel.stderr, '', fmt(kernel));
   assert.equal(await snapshot(), before);
 });
 

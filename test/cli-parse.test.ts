@@ -1,10 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
-import { helpText } from '../src/cli/help';
-import { parseCommandLine, show } from '../src/cli/parse';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { helpText, usageLines } from '../src/cli/help';
+import { COMMANDS } from '../src/cli/commands';
+import { parseCommandLine } from '../src/cli/parse';
+import { show } from '../src/request';
 import type { GlobalOptions, Request } from '../src/request/types';
-import { MALFORMED } from './helpers/malformed';
+import { MALFORMED, UNSUPPORTED_LINES } from './helpers/malformed';
 
 const PLAIN: GlobalOptions = { json: false, dryRun: false };
 
@@ -26,7 +30,7 @@ function usageError(argv: string[]): PipeworkError {
 }
 
 // ---------------------------------------------------------------------------
-// COMPAT.md's README examples on the bridge path, with TEST-NET addresses.
+// The original pipework README's examples on the bridge path, with TEST-NET addresses.
 
 test('README: pipework br1 $CONTAINERID 192.168.1.1/24', () => {
   assert.equal(request(['br1', 'web1', '198.51.100.1/24']), {
@@ -280,6 +284,50 @@ test(`MALFORMED: ${MALFORMED.length} lines, each a one-line USAGE error naming t
   }
 });
 
+test(`UNSUPPORTED_LINES: ${UNSUPPORTED_LINES.length} forms of the original refused as not supported yet, one line, code UNSUPPORTED`, () => {
+  for (const { argv, mentions } of UNSUPPORTED_LINES) {
+    let e: unknown;
+    try {
+      parseCommandLine(argv);
+    } catch (x) {
+      e = x;
+    }
+    const where = `${JSON.stringify(argv)} -> ${(e as Error)?.message}`;
+    assert.instance(e, PipeworkError, where);
+    const err = e as PipeworkError;
+    assert.is(err.code, 'UNSUPPORTED', where);
+    assert.match(err.message, / is not supported yet$/, where);
+    assert.not.match(err.message, /[\r\n]|invalid|not a valid/, where);
+    assert.ok(err.message.includes(mentions), `mentions ${JSON.stringify(mentions)}: ${where}`);
+  }
+});
+
+test('--macvlan-mode: anywhere before --, either spelling, for an attach only', () => {
+  const want = { op: 'attach', hostIf: 'eth2', guest: 'web1', guestIf: 'eth1', address: { address: '192.0.2.7', prefixLength: 24, family: 4 }, macvlanMode: 'vepa' };
+  for (const argv of [
+    ['--macvlan-mode', 'vepa', 'eth2', 'web1', '192.0.2.7/24'],
+    ['eth2', 'web1', '--macvlan-mode=vepa', '192.0.2.7/24'],
+    ['eth2', 'web1', '192.0.2.7/24', '--macvlan-mode', 'vepa'],
+  ]) {
+    assert.equal(request(argv), want, JSON.stringify(argv));
+  }
+  for (const mode of ['bridge', 'private', 'vepa', 'passthru']) {
+    const r = request(['eth2', '--macvlan-mode', mode, 'web1', '0/0']);
+    assert.is(r.op === 'attach' && r.macvlanMode, mode);
+  }
+  assert.match(usageError(['detach', '--macvlan-mode', 'vepa', 'web1']).message, '--macvlan-mode applies only to attach');
+  // after --, it is a name
+  assert.match(usageError(['eth2', 'web1', '--', '--macvlan-mode']).message, '--macvlan-mode');
+});
+
+test('detach --force: one interface even without the mark; only with detach, not with --all', () => {
+  assert.equal(request(['detach', '--force', '-i', 'eth2', 'web1']), { op: 'detach', guest: 'web1', guestIf: 'eth2', force: true });
+  assert.equal(request(['detach', 'web1', '--force']), { op: 'detach', guest: 'web1', guestIf: 'eth1', force: true });
+  assert.equal(request(['detach', '--all', 'web1']), { op: 'detach', guest: 'web1', guestIf: 'eth1', all: true });
+  assert.match(usageError(['br1', '--force', 'web1', '0/0']).message, '--force applies only to detach');
+  assert.match(usageError(['detach', '--all', '--force', 'web1']).message, '--force');
+});
+
 test('MALFORMED entries never ask for help', () => {
   for (const { argv } of MALFORMED) {
     const zone = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
@@ -315,7 +363,6 @@ test('help text: usage lines, every option with an example, exit codes', () => {
   const text = helpText();
   for (const needle of [
     'pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]',
-    'pipework detach [-i cif] <guest>',
     'pipework show <guest>',
     'pipework br1 -i eth2 web1',
     'pipework br1 -i eth2 -l hostapp1 web1',
@@ -331,6 +378,11 @@ test('help text: usage lines, every option with an example, exit codes', () => {
     '0  success',
     '1  the operation failed',
     '2  usage error',
+    '3  not supported yet',
+    '--macvlan-mode M',
+    'pipework --macvlan-mode vepa eth2',
+    'pipework detach [-i cif] [--force] <guest>',
+    'pipework detach --force -i eth2 web1',
   ]) {
     assert.ok(text.includes(needle), needle);
   }
@@ -338,6 +390,16 @@ test('help text: usage lines, every option with an example, exit codes', () => {
   for (const m of text.matchAll(/\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g)) {
     assert.ok(/^(192\.0\.2|198\.51\.100|203\.0\.113)\.|^255\./.test(m[0]), m[0]);
   }
+  // the Usage block is every command module's usage lines, in the table's order
+  const block = text.slice(text.indexOf('Usage:\n') + 7, text.indexOf('\n\n', text.indexOf('Usage:\n')));
+  assert.equal(block.split('\n').map((l) => l.trim()), [...COMMANDS.flatMap((c) => c.usage), 'pipework --help']);
+  // the not-supported-yet list names every feature refused with exit 3
+  const notYet = text.slice(text.indexOf('Not supported yet')).split('\n\n')[0]!.replace(/\s+/g, ' ');
+  for (const f of ['dhcp', 'udhcpc', 'dhclient', 'dhcpcd', 'route', 'rule', 'tc', '--direct-phys', 'mac:<hostif-mac>', 'dummy', 'VLAN @vid', 'Open vSwitch (ovs*)', 'IPoIB']) {
+    assert.ok(notYet.includes(f), `${f} in ${notYet}`);
+  }
+  // 80 columns, but for the usage lines, which are the original's grammar
+  for (const l of text.split('\n')) assert.ok(l.length <= 80 || block.includes(l.trim()), `help line longer than 80 columns: ${l}`);
   // every example in the help text parses
   for (const line of text.split('\n')) {
     const m = /^\s+(pipework (?!<|--help|detach \[|show <|--wait \[).*)$/.exec(line);
@@ -346,6 +408,16 @@ test('help text: usage lines, every option with an example, exit codes', () => {
       assert.ok(parsed, line);
     }
   }
+});
+
+test("README: the Command line section's usage block is exactly the help's Usage lines", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Command line\n'));
+  const block = /```\n([\s\S]*?)\n```/.exec(section);
+  assert.ok(block, 'a code block in the Command line section');
+  assert.equal(block![1]!.split('\n'), usageLines());
+  const help = helpText();
+  for (const l of usageLines()) assert.ok(help.includes(`\n  ${l}\n`), l);
 });
 
 test.run();

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { macFromString, normaliseMac } from '../src/pipework/mac';
+import { macFromString, normaliseMac } from '../src/request/mac';
 import { throwsUsage } from './helpers/assert';
 
 const shOk = spawnSync('sh', ['-c', 'echo x | md5sum'], { stdio: 'ignore' }).status === 0;
@@ -24,7 +24,7 @@ test("the README's example: U:myhost.foo.com is 02:72:6c:cd:9b:8d", () => {
 });
 
 // No '*', '?', '[' or backslashes: there the original depends on the current
-// directory and on which sh runs it (see src/pipework/mac.ts).
+// directory and on which sh runs it (see src/request/mac.ts).
 const U_CASES = ['U:myhost.foo.com', 'U:web1', 'U:', 'U:a b', 'U:a   b', 'U: padded ', 'U:x:y:z', 'U:U:again', 'U:tab\there', 'U:ünïcödé', 'U:line\nbreak'];
 
 (shOk ? test : test.skip)('U:<string> matches the original shell recipe run by sh', () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Guest } from '../src/netns';
-import { checkInterfaceName } from '../src/cli/parse';
+import { checkInterfaceName } from '../src/request';
 import { defaultHostLinkName } from '../src/pipework/names';
 
 const withPid = (pid: number): Guest => ({ kind: 'pid', spec: String(pid), name: String(pid), pid, nsFd: -1, isCurrent: () => true, close() {} });

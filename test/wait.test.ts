@@ -176,7 +176,7 @@ maybe('CLI: a link already up: exit 0 at once, the first check saw it (JSON alre
   const json = await startCli(ns, ['--json', '--wait', '-i', 'eth1', '--timeout', '5']).done;
   assert.is(json.status, 0, explain(json));
   const j = JSON.parse(json.stdout);
-  assert.equal(Object.keys(j).sort(), ['ok', 'op', 'result']);
+  assert.equal(Object.keys(j).sort(), ['dryRun', 'ok', 'op', 'plan', 'result']);
   assert.is(j.ok, true);
   assert.is(j.op, 'wait');
   assert.is(j.result.name, 'eth1');

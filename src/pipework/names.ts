@@ -2,8 +2,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Guest } from '../netns';
-
-const IFNAMSIZ = 16;
+import { IFNAMSIZ } from '../request/names';
 
 /**
  * pipework's host-side veth name, v<cif>pl<pid>, kept within the kernel's 15

@@ -1,5 +1,6 @@
 // Command lines the parser must refuse with a USAGE error (exit 2) whose one
-// line names `mentions`. Shared by test/cli-parse.test.ts (the parser alone)
+// line names `mentions` (and, in UNSUPPORTED_LINES, the forms it refuses as
+// not supported yet, exit 3). Shared by test/cli-parse.test.ts (the parser alone)
 // and the CLI integration test (the real binary, which must leave the host
 // unchanged). Every entry is refused by parsing alone, whatever the host holds;
 // none contains --help or -h, which would win over the error.
@@ -118,7 +119,24 @@ export const MALFORMED: Malformed[] = [
   { argv: ['detach', '--all', '--all', 'web1'], mentions: '--all' },
   { argv: ['gc', 'web1'], mentions: 'web1' },
   { argv: ['gc', '-i', 'eth1'], mentions: '-i' },
-  // not supported yet
+  // --macvlan-mode and --force
+  { argv: ['eth2', '--macvlan-mode', 'nope', 'web1', '198.51.100.33/24'], mentions: 'nope' },
+  { argv: ['eth2', '--macvlan-mode=', 'web1', '198.51.100.33/24'], mentions: '--macvlan-mode' },
+  { argv: ['eth2', 'web1', '198.51.100.33/24', '--macvlan-mode'], mentions: '--macvlan-mode' },
+  { argv: ['--macvlan-mode', 'vepa', '--macvlan-mode', 'vepa', 'eth2', 'web1', '0/0'], mentions: '--macvlan-mode' },
+  { argv: ['detach', '--macvlan-mode', 'vepa', 'web1'], mentions: '--macvlan-mode' },
+  { argv: ['--macvlan-mode=private', 'show', 'web1'], mentions: '--macvlan-mode' },
+  { argv: ['br1', 'web1', '198.51.100.33/24', '--force'], mentions: '--force' },
+  { argv: ['detach', '--all', '--force', 'web1'], mentions: '--force' },
+  { argv: ['detach', '--force', '--force', 'web1'], mentions: '--force' },
+  { argv: ['show', '--force', 'web1'], mentions: '--force' },
+];
+
+/**
+ * Forms of the original this version recognises and refuses as not supported
+ * yet: code UNSUPPORTED (exit 3), one line naming the feature.
+ */
+export const UNSUPPORTED_LINES: Malformed[] = [
   { argv: ['br1', 'web1', 'dhcp'], mentions: 'dhcp' },
   { argv: ['br1', 'web1', 'dhclient'], mentions: 'dhclient' },
   { argv: ['br1', 'web1', 'udhcpc-f:-t 3'], mentions: 'udhcpc-f' },
@@ -128,4 +146,9 @@ export const MALFORMED: Malformed[] = [
   { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'netem', 'loss', '30%'], mentions: 'tc' },
   { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
   { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
+  { argv: ['br1', 'web1', 'dhcp:-f'], mentions: 'dhcp:-f' },
+  { argv: ['br1', 'web1', 'udhcpc', 'U:web1'], mentions: 'udhcpc' },
+  { argv: ['br1', 'web1', 'dhclient-f'], mentions: 'dhclient-f' },
+  { argv: ['route'], mentions: 'route' },
+  { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
 ];

@@ -1,0 +1,24 @@
+// The command table: the order is the help's. Adding a command is a file
+// under commands/ and a line here.
+import type { AnyCommand } from '../command';
+import { attachCommand } from './attach';
+import { detachCommand } from './detach';
+import { gcCommand } from './gc';
+import { showCommand } from './show';
+import { unsupportedCommand } from './unsupported';
+import { waitCommand } from './wait';
+
+export const COMMANDS: readonly AnyCommand[] = [
+  attachCommand,
+  detachCommand,
+  showCommand,
+  gcCommand,
+  waitCommand,
+  // The original runs these as `ip netns exec <pid> ip route|ip rule|tc ...`.
+  unsupportedCommand('route', "ip route inside the guest"),
+  unsupportedCommand('rule', 'ip rule inside the guest'),
+  unsupportedCommand('tc', 'tc inside the guest'),
+];
+
+/** The command when the first word is no other's: the original's attach. */
+export const DEFAULT_COMMAND: AnyCommand = attachCommand;

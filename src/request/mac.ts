@@ -1,0 +1,93 @@
+// The guest-side `[mac][@vlan]` argument of pipework's grammar: a colon MAC,
+// or `U:<string>`, a stable MAC derived from a name so that a container keeps
+// its address (and DHCP lease) across restarts; then an optional 802.1Q VLAN id.
+//
+// The original computes `echo $macunique | md5sum` and keeps 5 bytes after a
+// 02 (locally administered, unicast) octet, so the hash covers the string
+// plus echo's newline. `$macunique` is unquoted there, which has the shell
+// split it into words and echo join them with single spaces: 'U:a  b' hashes
+// "a b\n". normaliseMac reproduces that; it does not reproduce the shell's
+// glob expansion of '*' or '?' against the current directory, nor dash's
+// echo turning backslash sequences into characters, both of which make the
+// original's result depend on where and under which shell it ran.
+
+import { createHash } from 'node:crypto';
+import { PipeworkError, usage } from '../errors';
+import { formatMac, isMulticastMac, isZeroMac, parseMac } from '../packet/ethernet';
+import { firstLine, show } from './quote';
+
+/** '02:' + the first 5 bytes of md5(s + '\n'): pipework's U:<s> for a string the shell leaves alone. */
+export function macFromString(s: string): string {
+  const digest = createHash('md5').update(`${s}\n`, 'utf8').digest();
+  return formatMac(Buffer.from([0x02, ...digest.subarray(0, 5)]));
+}
+
+/** What the unquoted `echo $x` writes before its newline (default IFS). */
+function shellWords(s: string): string {
+  return s
+    .split(/[ \t\n]+/)
+    .filter((w) => w !== '')
+    .join(' ');
+}
+
+/**
+ * 'U:<string>' or a colon MAC in any case, to the lower-case colon form.
+ * Refuses group (multicast, broadcast) and all-zero addresses, which no
+ * interface can take, with a one-line USAGE error naming the value.
+ */
+export function normaliseMac(text: string): string {
+  // pipework matches `U:*` case-sensitively and keeps everything after the
+  // first colon, further colons included.
+  if (text.startsWith('U:')) return macFromString(shellWords(text.slice(2)));
+  const bytes = parseMac(text);
+  if (isMulticastMac(bytes)) {
+    throw usage(`MAC address ${JSON.stringify(text)} is a multicast address (low bit of the first byte set); an interface needs a unicast one`);
+  }
+  if (isZeroMac(bytes)) throw usage(`MAC address ${JSON.stringify(text)} is all zeros`);
+  return formatMac(bytes);
+}
+
+export interface MacArgument {
+  mac?: string | undefined;
+  vlan?: number | undefined;
+}
+
+/**
+ * Parses `[mac][@vlan]`: a colon MAC or `U:<string>`, optionally followed by
+ * `@vid`, or `@vid` alone. An empty argument means neither (the original
+ * treats an empty fourth argument so, which scripts passing "$MAC" rely on).
+ */
+export function parseMacArgument(token: string): MacArgument {
+  if (token === '') return {};
+  const at = token.split('@');
+  if (at.length > 2) throw usage(`${show(token)} has more than one '@': expected [mac][@vlan]`);
+  const [macText, vlanText] = at as [string, string | undefined];
+  const result: MacArgument = {};
+  if (macText !== '') result.mac = checkMac(macText);
+  if (vlanText !== undefined) result.vlan = parseVlan(vlanText, token);
+  return result;
+}
+
+function checkMac(text: string): string {
+  try {
+    return normaliseMac(text);
+  } catch (e) {
+    if (!(e instanceof PipeworkError)) throw e;
+    // Keep normaliseMac's reason, on one line, and make sure it names the argument.
+    const reason = firstLine(e.message);
+    if (reason.includes(text) || reason.includes(show(text))) throw reason === e.message ? e : usage(reason);
+    throw usage(`invalid MAC address ${show(text)}: ${reason}`);
+  }
+}
+
+/** An 802.1Q VLAN id, 1..4094 (0 and 4095 are reserved), decimal without leading zeros. */
+export function parseVlan(text: string, token: string = `@${text}`): number {
+  if (text === '') throw usage(`missing VLAN id after '@' in ${show(token)}`);
+  if (!/^[0-9]+$/.test(text)) throw usage(`VLAN id ${show(text)} in ${show(token)} is not a number 1..4094`);
+  if (text.length > 1 && text.startsWith('0')) {
+    throw usage(`VLAN id ${show(text)} in ${show(token)} has a leading zero (write it in decimal without one)`);
+  }
+  const n = Number(text);
+  if (n < 1 || n > 4094) throw usage(`VLAN id ${show(text)} in ${show(token)} is out of range: 1..4094`);
+  return n;
+}
