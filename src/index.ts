@@ -48,6 +48,8 @@ export interface ClientOptions {
 export interface RunHooks {
   /** Called before each step of a change: progress reporting, or fault injection in tests. */
   beforeStep?: BeforeStep | undefined;
+  /** Aborting it stops the operation between steps and rolls back what was done (code ABORTED). */
+  signal?: AbortSignal | undefined;
 }
 
 export class Pipework {
@@ -66,7 +68,7 @@ export class Pipework {
   /** Attaches; re-running the same attach changes nothing (result.alreadyInPlace). A failure undoes what was done. */
   async attach(o: AttachOptions, hooks: RunHooks = {}): Promise<AttachResult> {
     const req = attachRequest(o);
-    return (await ops.attach(req, this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep })).result;
+    return (await ops.attach(req, this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep, signal: hooks.signal })).result;
   }
 
   /** What attach would do, as iproute2 commands; changes nothing. */
@@ -76,7 +78,7 @@ export class Pipework {
 
   /** Detaches; detaching what is not there succeeds with removed: false. */
   async detach(o: DetachOptions, hooks: RunHooks = {}): Promise<DetachResult> {
-    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep })).result;
+    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep, signal: hooks.signal })).result;
   }
 
   /** Removes our host-side devices whose guest is gone; with dryRun, only lists them. */

@@ -192,6 +192,37 @@ test('a step the kernel refuses rolls back everything, a created bridge included
   assert.is(ipTry(H, 'link', 'show', 'dev', 'brroll').status, 1, 'the bridge made for this attach is gone');
 });
 
+test('an AbortSignal fired mid-attach stops before the next step and rolls back (ABORTED), a created bridge included', async () => {
+  const G = guest('abort');
+  const before = snapshot(H, G);
+  const ac = new AbortController();
+  const seen: string[] = [];
+  let error: unknown;
+  await pw
+    .attach(
+      { hostIf: 'brabort', guest: `netns:${G}`, address: '198.51.100.51/24', gateway: '198.51.100.1' },
+      {
+        signal: ac.signal,
+        // Abort once the veth exists: the next step must not run.
+        beforeStep: (step) => {
+          seen.push(step.title);
+          if (step.title.startsWith('add address')) ac.abort(new Error('operator said stop'));
+        },
+      },
+    )
+    .catch((e) => (error = e));
+  assert.instance(error, PipeworkError);
+  assert.is((error as PipeworkError).code, 'ABORTED');
+  assert.match((error as Error).message, /^aborted before "bring eth1 up" \(operator said stop\); what was done is rolled back$/);
+  assert.ok(seen.some((t) => t.startsWith('create veth')), seen.join(' | '));
+  assert.equal(snapshot(H, G), before, 'no residue in host or guest');
+  assert.is(ipTry(H, 'link', 'show', 'dev', 'brabort').status, 1, 'the bridge made for this attach is gone');
+  // An already aborted signal changes nothing at all.
+  await pw.attach({ hostIf: 'brabort', guest: `netns:${G}`, address: '198.51.100.51/24' }, { signal: AbortSignal.abort() }).catch((e) => (error = e));
+  assert.is((error as PipeworkError).code, 'ABORTED');
+  assert.equal(snapshot(H, G), before);
+});
+
 test('planAttach (dry run) lists iproute2 commands and changes nothing', async () => {
   const G = guest('dry');
   const before = snapshot(H, G);

@@ -53,13 +53,18 @@ export function describePlan(steps: readonly Step[]): PlannedStep[] {
 export async function execute(steps: readonly Step[], opts: ExecuteOptions = {}): Promise<void> {
   const done: Step[] = [];
   for (const [index, step] of steps.entries()) {
+    if (opts.signal?.aborted) {
+      const rollbackErrors = await rollback(done);
+      throw aborted(`before "${step.title}"`, opts.signal, rollbackErrors);
+    }
     try {
-      opts.signal?.throwIfAborted();
       await opts.beforeStep?.({ title: step.title, command: step.command() }, index);
       await step.run(opts.signal);
     } catch (e) {
       // The failed step's own undo first: it may have got halfway (its undo knows how far).
       const rollbackErrors = await rollback([...done, step]);
+      // A step that watches the signal (a DHCP exchange) rejects with its reason.
+      if (opts.signal?.aborted) throw aborted(`during "${step.title}"`, opts.signal, rollbackErrors);
       throw stepError(step, e, rollbackErrors);
     }
     done.push(step);
@@ -79,6 +84,12 @@ async function rollback(done: Step[]): Promise<string[]> {
   return errors;
 }
 
+function aborted(when: string, signal: AbortSignal, rollbackErrors: string[]): PipeworkError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  const tail = rollbackErrors.length ? `; rollback incomplete: ${rollbackErrors.join('; ')}` : '; what was done is rolled back';
+  return new PipeworkError('ABORTED', `aborted ${when} (${reason})${tail}`, { cause: signal.reason });
+}
+
 function stepError(step: Step, e: unknown, rollbackErrors: string[]): PipeworkError {
   const tail = rollbackErrors.length ? `; rollback incomplete: ${rollbackErrors.join('; ')}` : '';
   if (e instanceof PipeworkError) {
@@ -86,9 +97,6 @@ function stepError(step: Step, e: unknown, rollbackErrors: string[]): PipeworkEr
   }
   if (e instanceof NetlinkError) {
     return new PipeworkError('KERNEL', `${step.title} failed: ${e.message}${tail}`, { cause: e, errno: e.code });
-  }
-  if ((e as Error)?.name === 'AbortError' || (e as Error)?.name === 'TimeoutError') {
-    return new PipeworkError('ABORTED', `${step.title}: aborted (${(e as Error).message}), rolled back${tail}`, { cause: e });
   }
   const code = (e as { code?: unknown })?.code;
   return new PipeworkError('KERNEL', `${step.title} failed: ${(e as Error).message}${tail}`, {
