@@ -129,12 +129,13 @@ export async function gatewaySteps(ctx: AttachContext): Promise<{ steps: Step[];
     role: 'change',
     command: () => `${ctx.guestNs.ip}route replace default via ${gateway}${found.via === 'other' ? '' : ` dev ${ctx.dev}`}`,
     run: async () => {
-      const before = await defaults(ctx, family);
+      // `replace` overwrites the first default route of the same metric (0 for
+      // IPv4; IPv6 gives a route without one 1024, IP6_RT_PRIO_USER).
+      const metric = family === 4 ? 0 : 1024;
+      replaced = (await defaults(ctx, family)).filter((r) => (r.metric ?? 0) === metric).slice(0, 1);
       // Reached through another interface: the kernel picks the device, as pipework's `route replace default via GW`.
       ours = { family: af(family), dstLength: 0, gateway: gw, oif: found.via === 'other' ? undefined : ctx.link.index };
       await ctx.guestNs.sock.request(newRoute(ours, true));
-      const after = await defaults(ctx, family);
-      replaced = before.filter((b) => !after.some((a) => sameRoute(a, b)));
       const dev = found.via === 'other' ? ((await ctx.guestNs.linkByIndex(found.oif))?.name ?? other()!) : ctx.dev;
       ctx.result.routes.push({ dst: 'default', via: gateway, dev });
     },
@@ -164,11 +165,6 @@ export async function gatewaySteps(ctx: AttachContext): Promise<{ steps: Step[];
 
 async function defaults(ctx: AttachContext, family: Family): Promise<Route[]> {
   return (await ctx.guestNs.routes(af(family))).filter((r) => r.dstLength === 0 && r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST);
-}
-
-function sameRoute(a: Route, b: Route): boolean {
-  const eq = (x?: Buffer, y?: Buffer): boolean => (x === undefined ? y === undefined : y !== undefined && x.equals(y));
-  return a.oif === b.oif && a.metric === b.metric && a.protocol === b.protocol && eq(a.gateway, b.gateway);
 }
 
 /** The frame `arping -A` sends (IPv4) or an unsolicited neighbour advertisement (IPv6), for each address. */
