@@ -52,6 +52,7 @@ import {
   RTNLGRP_LINK,
   decodeLink,
   getLink,
+  operstateName,
   type Link,
 } from '../rtnl';
 
@@ -84,16 +85,6 @@ export interface WaitResult {
   waitedMs: number;
 }
 
-const OPERSTATES: Record<number, string> = {
-  0: 'unknown',
-  1: 'notpresent',
-  2: 'down',
-  3: 'lowerlayerdown',
-  4: 'testing',
-  5: 'dormant',
-  6: 'up',
-};
-
 /** setTimeout's largest delay; longer timeouts are re-armed in steps of it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IFNAMSIZ = 16;
@@ -112,10 +103,6 @@ export function describeLinkState(l: Link | undefined): string {
   if ((l.flags & IFF_LOWER_UP) === 0) return 'it is up but has no carrier';
   if (isOperationallyUp(l)) return 'it is up';
   return `it is up with carrier, but its operational state is ${operstateName(l.operstate)}`;
-}
-
-function operstateName(s: number | undefined): string {
-  return s === undefined ? 'unknown' : (OPERSTATES[s] ?? String(s));
 }
 
 function seconds(ms: number): string {
