@@ -79,6 +79,8 @@ export const IFF_LOOPBACK = 8;
 export const IFF_RUNNING = 64;
 export const IFF_MULTICAST = 4096;
 export const IFF_LOWER_UP = 65536;
+// Link types (struct ifinfomsg's ifi_type, dev->type), linux/if_arp.h. Not
+// the ARP header's hardware type (packet/arp.ts, RFC 826), though 1 is both.
 export const ARPHRD_ETHER = 1;
 export const ARPHRD_INFINIBAND = 32;
 export const ARPHRD_LOOPBACK = 772;
