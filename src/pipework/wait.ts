@@ -38,7 +38,7 @@
 // the link is in. The socket is closed on every path: success, timeout, error,
 // abort.
 import { PipeworkError, usage } from '../errors';
-import { NetlinkError, NetlinkSocket, readHeader } from '../netlink';
+import { NetlinkSocket, readHeader } from '../netlink';
 import type { Sys } from '../sys';
 import {
   AF_UNSPEC,
@@ -55,6 +55,7 @@ import {
   operstateName,
   type Link,
 } from '../rtnl';
+import { isGone } from './namespace';
 
 export interface WaitOptions {
   /** Give up after this many milliseconds (code TIMEOUT); undefined waits forever. */
@@ -184,7 +185,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
         const l = decodeLink(reply);
         return l.name === name ? l : undefined;
       } catch (e) {
-        if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+        if (isGone(e)) return undefined;
         throw e;
       }
     };
