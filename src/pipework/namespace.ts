@@ -1,6 +1,6 @@
 // A network namespace we act in (the host, or a guest) with its netlink
 // socket, and the read-only queries the operations plan with.
-import { PipeworkError } from '../errors';
+import { PipeworkError, asPipeworkError } from '../errors';
 import { NetlinkError, NetlinkSocket } from '../netlink';
 import { openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
 import { decodeAddr, decodeLink, decodeRoute, delLink, dumpAddrs, dumpLinks, dumpRoutes, getLink, getRoute, type Addr, type Link, type Route } from '../rtnl';
@@ -133,7 +133,7 @@ export async function openGuest(spec: string, options?: ResolveOptions): Promise
     return { guest, ns };
   } catch (e) {
     guest.close();
-    throw wrapSocketError(e, `cannot enter the network namespace of ${describeGuest(guest)}`);
+    throw asPipeworkError(e, 'KERNEL', `cannot enter the network namespace of ${describeGuest(guest)}`);
   }
 }
 
@@ -146,9 +146,4 @@ function guestExec(g: Guest): string {
 /** 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
 export function describeGuest(g: Guest): string {
   return guestLabel(g.kind, g.name);
-}
-
-function wrapSocketError(e: unknown, what: string): PipeworkError {
-  if (e instanceof PipeworkError) return e;
-  return new PipeworkError('KERNEL', `${what}: ${(e as Error).message}`, { cause: e });
 }

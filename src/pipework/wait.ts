@@ -37,7 +37,7 @@
 // moment counts as up) and otherwise fail with code TIMEOUT, naming the state
 // the link is in. The socket is closed on every path: success, timeout, error,
 // abort.
-import { PipeworkError, usage } from '../errors';
+import { PipeworkError, asPipeworkError, usage } from '../errors';
 import { NetlinkSocket, readHeader } from '../netlink';
 import type { Sys } from '../sys';
 import {
@@ -114,15 +114,6 @@ function isEnobufs(e: unknown): boolean {
   return (e as { code?: unknown } | undefined)?.code === 'ENOBUFS';
 }
 
-function kernelError(e: unknown, what: string): PipeworkError {
-  if (e instanceof PipeworkError) return e;
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return new PipeworkError('KERNEL', `${what}: ${(e as Error)?.message ?? String(e)}`, {
-    cause: e,
-    errno: typeof code === 'string' ? code : undefined,
-  });
-}
-
 /**
  * Resolves once the interface `name` exists and is operationally up, in the
  * process's namespace or in opts.nsFd's; rejects with code TIMEOUT after
@@ -144,7 +135,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     try {
       sock = new NetlinkSocket({ nsFd: opts.nsFd, sys: opts.sys });
     } catch (e) {
-      reject(kernelError(e, `cannot open a netlink socket to wait for ${name}`));
+      reject(asPipeworkError(e, 'KERNEL', `cannot open a netlink socket to wait for ${name}`));
       return;
     }
 
@@ -213,7 +204,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
               again = true;
               continue;
             }
-            finish(kernelError(e, `cannot read the state of ${name}`));
+            finish(asPipeworkError(e, 'KERNEL', `cannot read the state of ${name}`));
             return;
           }
           observe(l, first);
@@ -243,7 +234,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     const onSubscriptionError = (err: Error): void => {
       if (done) return;
       if (isEnobufs(err)) void check(false);
-      else finish(kernelError(err, `link notifications failed while waiting for ${name}`));
+      else finish(asPipeworkError(err, 'KERNEL', `link notifications failed while waiting for ${name}`));
     };
 
     const onTimeout = async (): Promise<void> => {
@@ -279,7 +270,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     try {
       sock.subscribe([RTNLGRP_LINK], onNotification, onSubscriptionError);
     } catch (e) {
-      finish(kernelError(e, `cannot subscribe to link notifications to wait for ${name}`));
+      finish(asPipeworkError(e, 'KERNEL', `cannot subscribe to link notifications to wait for ${name}`));
       return;
     }
     (async () => {
