@@ -48,7 +48,7 @@ const PREFIX = /^(docker|pid|netns|path):([\s\S]*)$/;
 /** What Docker accepts as a container name or id (with an optional leading '/'). */
 const DOCKER_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-class OpenGuest implements Guest {
+class ResolvedGuest implements Guest {
   kind: GuestKind;
   spec: string;
   name: string;
@@ -116,14 +116,14 @@ export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Pro
         return g;
       }
       case 'netns':
-        return new OpenGuest('netns', spec, rest, openNamedNetns(rest));
+        return new ResolvedGuest('netns', spec, rest, openNamedNetns(rest));
       case 'pid': {
         const pid = parsePid(rest);
         if (pid === undefined) throw new PipeworkError('USAGE', `pid:${rest} is not a process id`);
-        return new OpenGuest('pid', spec, String(pid), openPidNetns(pid), { pid });
+        return new ResolvedGuest('pid', spec, String(pid), openPidNetns(pid), { pid });
       }
       case 'path':
-        return new OpenGuest('path', spec, rest, openPathNetns(rest));
+        return new ResolvedGuest('path', spec, rest, openPathNetns(rest));
     }
   }
   return resolveUnprefixed(spec, opts);
@@ -155,14 +155,14 @@ async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Gu
   if (isNetnsName(spec)) {
     const path = `${NETNS_RUN_DIR}/${spec}`;
     const r = tryOpenNetns(path);
-    if (typeof r === 'number') return new OpenGuest('netns', spec, spec, r);
+    if (typeof r === 'number') return new ResolvedGuest('netns', spec, spec, r);
     // Not missing but unusable (stale, not a namespace): open it again to throw what a netns: spec gets.
-    if (r.kind !== 'missing') return new OpenGuest('netns', spec, spec, openNamedNetns(spec));
+    if (r.kind !== 'missing') return new ResolvedGuest('netns', spec, spec, openNamedNetns(spec));
   }
   if (pid !== undefined) {
     const path = `/proc/${pid}/ns/net`;
     const r = tryOpenNetns(path);
-    if (typeof r === 'number') return new OpenGuest('pid', spec, String(pid), r, { pid });
+    if (typeof r === 'number') return new ResolvedGuest('pid', spec, String(pid), r, { pid });
     if (r.kind !== 'missing') throw nsError(r, `process ${pid}`, path, '');
   }
   // Docker was not asked, so a container by that name may well exist: say
@@ -228,7 +228,7 @@ async function resolveDocker(
       throw e;
     }
     if (again && again.running && again.pid === info.pid) {
-      return new OpenGuest('docker', spec, name, fd, { id, pid: info.pid });
+      return new ResolvedGuest('docker', spec, name, fd, { id, pid: info.pid });
     }
     fs.closeSync(fd);
     if (!again) throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} was removed while being resolved`);
