@@ -5,9 +5,8 @@
 import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
 import { ContainerInfo, dockerSocketPath, inspectContainer } from './docker';
+import { GUEST_KINDS, type GuestKind } from './kinds';
 import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
-
-export type GuestKind = 'docker' | 'pid' | 'netns' | 'path';
 
 export interface Guest {
   kind: GuestKind;
@@ -44,7 +43,8 @@ export interface ResolveOptions {
 
 const DEFAULT_PID_RETRIES = 3;
 const DEFAULT_RETRY_DELAY_MS = 250;
-const PREFIX = /^(docker|pid|netns|path):([\s\S]*)$/;
+/** `<kind>:<rest>` for each guest kind. */
+const PREFIX = new RegExp(`^(${Object.keys(GUEST_KINDS).join('|')}):([\\s\\S]*)$`);
 /** What Docker accepts as a container name or id (with an optional leading '/'). */
 const DOCKER_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -67,10 +67,8 @@ class ResolvedGuest implements Guest {
   }
 
   isCurrent(): boolean {
-    const where =
-      this.pid !== undefined ? `/proc/${this.pid}/ns/net` : this.kind === 'netns' ? `${NETNS_RUN_DIR}/${this.name}` : this.name;
     try {
-      const now = fs.statSync(where);
+      const now = fs.statSync(GUEST_KINDS[this.kind].nsPath(this));
       const held = fs.fstatSync(this.nsFd);
       return now.ino === held.ino && now.dev === held.dev;
     } catch {
