@@ -5,19 +5,14 @@
 import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
 import { ContainerInfo, dockerSocketPath, inspectContainer } from './docker';
-import { GUEST_KINDS, type GuestKind } from './kinds';
+import { GUEST_KINDS, type GuestKind, type GuestRef } from './kinds';
 import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
 
-export interface Guest {
+/** A resolved guest: its name, container id and PID as GuestRef says. */
+export interface Guest extends GuestRef {
   kind: GuestKind;
   /** The spec as the user gave it. */
   spec: string;
-  /** Container name without '/', netns name, PID text or path. */
-  name: string;
-  /** Full container id (docker only). */
-  id?: string;
-  /** The process whose namespace was opened (docker and pid). */
-  pid?: number;
   /** Open fd of the guest's network namespace, close-on-exec. */
   nsFd: number;
   /**
