@@ -33,6 +33,23 @@ export class PipeworkError extends Error {
   }
 }
 
+/** The errno name an error carries as `code` ('EEXIST'), as NetlinkError and Node's system errors do; else undefined. */
+export function errnoOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Any error as a PipeworkError. One already is kept as it is: it names its
+ * failure in the user's terms. Anything else (a NetlinkError, a system call's
+ * error) becomes `code` with the message `prefix: its message` and `suffix`
+ * after it, its errno name carried over and itself as the cause.
+ */
+export function asPipeworkError(e: unknown, code: ErrorCode, prefix: string, suffix = ''): PipeworkError {
+  if (e instanceof PipeworkError) return e;
+  return new PipeworkError(code, `${prefix}: ${(e as Error | undefined)?.message ?? String(e)}${suffix}`, { cause: e, errno: errnoOf(e) });
+}
+
 export function usage(message: string): PipeworkError {
   return new PipeworkError('USAGE', message);
 }

@@ -30,7 +30,8 @@ function usageError(argv: string[]): PipeworkError {
 }
 
 // ---------------------------------------------------------------------------
-// The original pipework README's examples on the bridge path, with TEST-NET addresses.
+// The original pipework README's examples on the bridge path, which must parse
+// unchanged, with TEST-NET addresses (RFC 5737) in place of theirs.
 
 test('README: pipework br1 $CONTAINERID 192.168.1.1/24', () => {
   assert.equal(request(['br1', 'web1', '198.51.100.1/24']), {

@@ -1,5 +1,9 @@
 // The real CLI against a real Docker engine: the scenario this project started
-// from (COMPAT.md), and its reverse. Every host-side change happens inside a
+// from, and its reverse. A `--net none` container given eth0 on bridge br1 with
+// an address, a default route and a gratuitous ARP, as the original's
+// `pipework br1 -i eth0 test IP/24@GW` does; then `pipework detach -i eth0`,
+// which the original lacks (its users scripted `ip link delete` in the
+// container's namespace). Every host-side change happens inside a
 // throwaway namespace (--host-netns) holding a bridge br1 made beforehand;
 // containers run `--net none` busybox. Results are checked from inside the
 // container (docker exec ... ip), from the host namespace (ip -j -n ...) and

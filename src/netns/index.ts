@@ -5,7 +5,8 @@ import { PipeworkError } from '../errors';
 import { openNamedNetns, openPathNetns } from './nsfile';
 
 export { resolveGuest } from './resolve';
-export type { Guest, GuestKind, ResolveOptions } from './resolve';
+export type { Guest, ResolveOptions } from './resolve';
+export { GUEST_KINDS, guestLabel, isGuestKind, type GuestKind, type GuestKindInfo, type GuestRef } from './kinds';
 export { inspectContainer, dockerSocketPath, DEFAULT_DOCKER_SOCKET } from './docker';
 export type { ContainerInfo, InspectOptions } from './docker';
 export { NETNS_RUN_DIR } from './nsfile';

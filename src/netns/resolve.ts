@@ -5,20 +5,14 @@
 import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
 import { ContainerInfo, dockerSocketPath, inspectContainer } from './docker';
+import { GUEST_KINDS, type GuestKind, type GuestRef } from './kinds';
 import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
 
-export type GuestKind = 'docker' | 'pid' | 'netns' | 'path';
-
-export interface Guest {
+/** A resolved guest: its name, container id and PID as GuestRef says. */
+export interface Guest extends GuestRef {
   kind: GuestKind;
   /** The spec as the user gave it. */
   spec: string;
-  /** Container name without '/', netns name, PID text or path. */
-  name: string;
-  /** Full container id (docker only). */
-  id?: string;
-  /** The process whose namespace was opened (docker and pid). */
-  pid?: number;
   /** Open fd of the guest's network namespace, close-on-exec. */
   nsFd: number;
   /**
@@ -44,11 +38,12 @@ export interface ResolveOptions {
 
 const DEFAULT_PID_RETRIES = 3;
 const DEFAULT_RETRY_DELAY_MS = 250;
-const PREFIX = /^(docker|pid|netns|path):([\s\S]*)$/;
+/** `<kind>:<rest>` for each guest kind. */
+const PREFIX = new RegExp(`^(${Object.keys(GUEST_KINDS).join('|')}):([\\s\\S]*)$`);
 /** What Docker accepts as a container name or id (with an optional leading '/'). */
 const DOCKER_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-class OpenGuest implements Guest {
+class ResolvedGuest implements Guest {
   kind: GuestKind;
   spec: string;
   name: string;
@@ -67,10 +62,8 @@ class OpenGuest implements Guest {
   }
 
   isCurrent(): boolean {
-    const where =
-      this.pid !== undefined ? `/proc/${this.pid}/ns/net` : this.kind === 'netns' ? `${NETNS_RUN_DIR}/${this.name}` : this.name;
     try {
-      const now = fs.statSync(where);
+      const now = fs.statSync(GUEST_KINDS[this.kind].nsPath(this));
       const held = fs.fstatSync(this.nsFd);
       return now.ino === held.ino && now.dev === held.dev;
     } catch {
@@ -116,14 +109,14 @@ export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Pro
         return g;
       }
       case 'netns':
-        return new OpenGuest('netns', spec, rest, openNamedNetns(rest));
+        return new ResolvedGuest('netns', spec, rest, openNamedNetns(rest));
       case 'pid': {
         const pid = parsePid(rest);
         if (pid === undefined) throw new PipeworkError('USAGE', `pid:${rest} is not a process id`);
-        return new OpenGuest('pid', spec, String(pid), openPidNetns(pid), { pid });
+        return new ResolvedGuest('pid', spec, String(pid), openPidNetns(pid), { pid });
       }
       case 'path':
-        return new OpenGuest('path', spec, rest, openPathNetns(rest));
+        return new ResolvedGuest('path', spec, rest, openPathNetns(rest));
     }
   }
   return resolveUnprefixed(spec, opts);
@@ -155,14 +148,14 @@ async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Gu
   if (isNetnsName(spec)) {
     const path = `${NETNS_RUN_DIR}/${spec}`;
     const r = tryOpenNetns(path);
-    if (typeof r === 'number') return new OpenGuest('netns', spec, spec, r);
+    if (typeof r === 'number') return new ResolvedGuest('netns', spec, spec, r);
     // Not missing but unusable (stale, not a namespace): open it again to throw what a netns: spec gets.
-    if (r.kind !== 'missing') return new OpenGuest('netns', spec, spec, openNamedNetns(spec));
+    if (r.kind !== 'missing') return new ResolvedGuest('netns', spec, spec, openNamedNetns(spec));
   }
   if (pid !== undefined) {
     const path = `/proc/${pid}/ns/net`;
     const r = tryOpenNetns(path);
-    if (typeof r === 'number') return new OpenGuest('pid', spec, String(pid), r, { pid });
+    if (typeof r === 'number') return new ResolvedGuest('pid', spec, String(pid), r, { pid });
     if (r.kind !== 'missing') throw nsError(r, `process ${pid}`, path, '');
   }
   // Docker was not asked, so a container by that name may well exist: say
@@ -228,7 +221,7 @@ async function resolveDocker(
       throw e;
     }
     if (again && again.running && again.pid === info.pid) {
-      return new OpenGuest('docker', spec, name, fd, { id, pid: info.pid });
+      return new ResolvedGuest('docker', spec, name, fd, { id, pid: info.pid });
     }
     fs.closeSync(fd);
     if (!again) throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} was removed while being resolved`);

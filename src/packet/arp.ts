@@ -17,7 +17,10 @@
 import { ETH_ALEN, ETH_P_ARP, ETH_P_IP, broadcastMac, checkMac, decodeEthernet, ethernetFrame, formatMac } from './ethernet';
 import { formatIpv4, ipv4Bytes } from './ip';
 
-export const ARPHRD_ETHER = 1;
+// ar$hrd (RFC 826; IANA's Hardware Types): 1 is Ethernet. rtnl's ARPHRD_ETHER
+// (linux/if_arp.h) has the value but names a device's link type, not a frame's
+// field: the RFC fixes this one, so packet/ keeps it and needs no rtnetlink.
+export const ARP_HRD_ETHERNET = 1;
 export const ARPOP_REQUEST = 1;
 export const ARPOP_REPLY = 2;
 export const ARP_LEN = 28;
@@ -35,7 +38,7 @@ export function arpPayload(p: ArpPacket): Buffer {
   checkMac(p.senderMac, 'sender MAC');
   checkMac(p.targetMac, 'target MAC');
   const b = Buffer.alloc(ARP_LEN);
-  b.writeUInt16BE(ARPHRD_ETHER, 0);
+  b.writeUInt16BE(ARP_HRD_ETHERNET, 0);
   b.writeUInt16BE(ETH_P_IP, 2);
   b[4] = ETH_ALEN;
   b[5] = 4;

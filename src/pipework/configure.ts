@@ -11,6 +11,7 @@ import type { AddressSpec, Family } from '../request/types';
 import { readSysctl, writeSysctl } from '../netns';
 import { announcementFrame, sendFrame } from './announce';
 import type { AttachContext } from './context';
+import { isGone } from './namespace';
 import type { RouteSummary } from './results';
 import { change, check, type Step } from './plan';
 
@@ -145,7 +146,7 @@ export async function gatewaySteps(ctx: AttachContext): Promise<{ steps: Step[];
         await ctx.guestNs.sock.request(delRoute(ours));
       } catch (e) {
         // Gone with the link already: fine.
-        if (!(e instanceof NetlinkError && (e.code === 'ESRCH' || e.code === 'ENODEV'))) throw e;
+        if (!(isGone(e) || (e instanceof NetlinkError && e.code === 'ESRCH'))) throw e;
       }
       for (const r of replaced) {
         await ctx.guestNs.sock.request(

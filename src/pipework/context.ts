@@ -3,7 +3,7 @@
 // addresses the address source produced (at plan time for a static address,
 // at run time for a lease). Steps read it when they run, and --dry-run renders
 // their commands from it, so a source that learns its address late plugs in.
-import type { Guest } from '../netns';
+import { GUEST_KINDS, type Guest } from '../netns';
 import type { AddressSpec, AttachRequest } from '../request/types';
 import type { Mark } from './mark';
 import type { Namespace } from './namespace';
@@ -38,5 +38,5 @@ export interface AttachContext {
 
 /** How the guest is named in an iproute2 `netns` argument, for --dry-run. */
 export function netnsArgument(guest: Guest): string {
-  return guest.kind === 'netns' ? guest.name : String(guest.pid ?? guest.name);
+  return GUEST_KINDS[guest.kind].netnsArgument(guest);
 }

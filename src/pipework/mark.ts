@@ -6,19 +6,19 @@
 // e.g. pipework:2:bridge:docker:3f2a...c9:eth0, pipework:2:macvlan:netns:red:eth1,
 // and, for a NIC moved into the guest, pipework:2:phys=eth5:pid:4242:eth1 (the
 // name it had on the host, to give it back). The guest id is what identifies
-// the guest for good: a container's full id (not its name), a netns name, a
-// PID, a path. There is no state file: show, detach and gc read the kernel.
+// the guest for good, as its kind says (netns/kinds.ts: a container's full id,
+// not its name; a netns name; a PID; a path). There is no state file: show,
+// detach and gc read the kernel.
 //
 // Version 1, written before host kinds existed, is read as well:
 // pipework:<guest kind>:<guest id>:<guest-side name>, always a veth on a bridge.
 //
 // A shared host resource we created (a bridge several guests use) carries
 // pipework:2:<host kind>:shared, so that only what we made is ever removed.
-import type { Guest, GuestKind } from '../netns';
+import { GUEST_KINDS, guestLabel, isGuestKind, type Guest, type GuestKind } from '../netns';
 
 const PREFIX = 'pipework:';
 const V2 = `${PREFIX}2:`;
-const GUEST_KINDS: readonly string[] = ['docker', 'pid', 'netns', 'path'];
 /** Host kinds are plain lower-case words: they sit between ':' and '='. */
 const HOST_KIND = /^[a-z][a-z0-9-]*$/;
 
@@ -35,8 +35,7 @@ export interface Mark {
 }
 
 export function guestMark(guest: Guest, ifname: string, hostKind: string, hostName?: string): Mark {
-  const id = guest.kind === 'docker' ? guest.id ?? guest.name : guest.kind === 'pid' ? String(guest.pid) : guest.name;
-  const m: Mark = { hostKind, kind: guest.kind, id, ifname };
+  const m: Mark = { hostKind, kind: guest.kind, id: GUEST_KINDS[guest.kind].markId(guest), ifname };
   if (hostName !== undefined) m.hostName = hostName;
   return m;
 }
@@ -64,8 +63,8 @@ function parseGuestPart(rest: string, hostKind: string, hostName?: string): Mark
   const idEnd = rest.lastIndexOf(':');
   if (kindEnd < 0 || idEnd <= kindEnd + 1 || idEnd === rest.length - 1) return undefined;
   const kind = rest.slice(0, kindEnd);
-  if (!GUEST_KINDS.includes(kind)) return undefined;
-  const m: Mark = { hostKind, kind: kind as GuestKind, id: rest.slice(kindEnd + 1, idEnd), ifname: rest.slice(idEnd + 1) };
+  if (!isGuestKind(kind)) return undefined;
+  const m: Mark = { hostKind, kind, id: rest.slice(kindEnd + 1, idEnd), ifname: rest.slice(idEnd + 1) };
   if (hostName !== undefined) m.hostName = hostName;
   return m;
 }
@@ -85,13 +84,7 @@ export function sharedMark(hostKind: string): string {
   return `${V2}${hostKind}:shared`;
 }
 
-/** How a guest reads in messages: 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
-export function guestLabel(kind: GuestKind, name: string): string {
-  const noun = { docker: 'container', netns: 'netns', pid: 'process', path: 'namespace' }[kind];
-  return `${noun} ${name}`;
-}
-
 /** How a mark's guest reads in messages: 'container 3f2a9c1b0d4e' (a short id), 'netns red'. */
 export function describeMark(m: Mark): string {
-  return guestLabel(m.kind, m.kind === 'docker' ? m.id.slice(0, 12) : m.id);
+  return guestLabel(m.kind, GUEST_KINDS[m.kind].shortId(m.id));
 }

@@ -1,11 +1,10 @@
 // A network namespace we act in (the host, or a guest) with its netlink
 // socket, and the read-only queries the operations plan with.
-import { PipeworkError } from '../errors';
+import { PipeworkError, asPipeworkError } from '../errors';
 import { NetlinkError, NetlinkSocket } from '../netlink';
-import { openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
+import { GUEST_KINDS, guestLabel, openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
 import { decodeAddr, decodeLink, decodeRoute, delLink, dumpAddrs, dumpLinks, dumpRoutes, getLink, getRoute, type Addr, type Link, type Route } from '../rtnl';
 import * as fs from 'node:fs';
-import { guestLabel } from './mark';
 
 export class Namespace {
   constructor(
@@ -129,26 +128,15 @@ export interface OpenGuest {
 export async function openGuest(spec: string, options?: ResolveOptions): Promise<OpenGuest> {
   const guest = await resolveGuest(spec, options);
   try {
-    const ns = new Namespace(new NetlinkSocket({ nsFd: guest.nsFd }), guest.nsFd, guestExec(guest), () => guest.close());
+    const ns = new Namespace(new NetlinkSocket({ nsFd: guest.nsFd }), guest.nsFd, GUEST_KINDS[guest.kind].exec(guest), () => guest.close());
     return { guest, ns };
   } catch (e) {
     guest.close();
-    throw wrapSocketError(e, `cannot enter the network namespace of ${describeGuest(guest)}`);
+    throw asPipeworkError(e, 'KERNEL', `cannot enter the network namespace of ${describeGuest(guest)}`);
   }
-}
-
-function guestExec(g: Guest): string {
-  if (g.kind === 'netns') return `ip netns exec ${g.name} `;
-  if (g.pid !== undefined) return `nsenter -t ${g.pid} -n `;
-  return `nsenter --net=${g.name} `;
 }
 
 /** 'container web1', 'netns red', 'process 42', 'namespace /run/x'. */
 export function describeGuest(g: Guest): string {
   return guestLabel(g.kind, g.name);
-}
-
-function wrapSocketError(e: unknown, what: string): PipeworkError {
-  if (e instanceof PipeworkError) return e;
-  return new PipeworkError('KERNEL', `${what}: ${(e as Error).message}`, { cause: e });
 }

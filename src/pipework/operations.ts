@@ -5,7 +5,7 @@ import { planAttach } from './attach';
 import type { AttachResult, Planned } from './results';
 import { planDetach, type DetachResult } from './detach';
 import { planGc, type GcResult } from './gc';
-import { PipeworkError } from '../errors';
+import { PipeworkError, asPipeworkError } from '../errors';
 import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
 import { describePlan, execute, type BeforeStep, type PlannedStep } from './plan';
 import { runShow, type ShowResult } from './show';
@@ -32,11 +32,7 @@ async function withGuest<T>(spec: string, resolve: ResolveOptions | undefined, f
     return await fn(g);
   } catch (e) {
     // Steps name themselves; a failed read-only query is named here.
-    if (e instanceof PipeworkError) throw e;
-    throw new PipeworkError('KERNEL', `reading the state of ${describeGuest(g.guest)} or the host failed: ${(e as Error).message}`, {
-      cause: e,
-      errno: (e as { code?: string }).code,
-    });
+    throw asPipeworkError(e, 'KERNEL', `reading the state of ${describeGuest(g.guest)} or the host failed`);
   } finally {
     g.ns.close();
   }

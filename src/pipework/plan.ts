@@ -1,8 +1,7 @@
 // An operation is planned first (read-only queries, then a list of steps) and
 // executed second. The same plan prints for --dry-run, and rolls back when a
 // step fails: every completed step's undo runs, newest first.
-import { PipeworkError } from '../errors';
-import { NetlinkError } from '../netlink';
+import { PipeworkError, asPipeworkError } from '../errors';
 
 export interface Step {
   /** What the step does, in the user's terms: 'create veth vetheth1pl42 on bridge br1'. */
@@ -95,12 +94,6 @@ function stepError(step: Step, e: unknown, rollbackErrors: string[]): PipeworkEr
   if (e instanceof PipeworkError) {
     return new PipeworkError(e.code, `${step.title}: ${e.message}${tail}`, { cause: e, errno: e.errno });
   }
-  if (e instanceof NetlinkError) {
-    return new PipeworkError('KERNEL', `${step.title} failed: ${e.message}${tail}`, { cause: e, errno: e.code });
-  }
-  const code = (e as { code?: unknown })?.code;
-  return new PipeworkError('KERNEL', `${step.title} failed: ${(e as Error).message}${tail}`, {
-    cause: e,
-    errno: typeof code === 'string' ? code : undefined,
-  });
+  // A NetlinkError (its code is the errno name) or a system call's error.
+  return asPipeworkError(e, 'KERNEL', `${step.title} failed`, tail);
 }

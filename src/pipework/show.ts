@@ -5,14 +5,11 @@ import {
   AF_INET,
   AF_INET6,
   IFF_LOWER_UP,
-  IF_OPER_DOWN,
-  IF_OPER_LOWERLAYERDOWN,
-  IF_OPER_UNKNOWN,
-  IF_OPER_UP,
   RT_SCOPE_HOST,
   RT_SCOPE_LINK,
   RT_SCOPE_UNIVERSE,
   RTN_UNICAST,
+  operstateName,
   type Addr,
   type Link,
   type Route,
@@ -49,16 +46,6 @@ export interface ShowResult {
   routes: RouteView[];
 }
 
-const OPERSTATES: Record<number, string> = {
-  [IF_OPER_UNKNOWN]: 'unknown',
-  1: 'notpresent',
-  [IF_OPER_DOWN]: 'down',
-  [IF_OPER_LOWERLAYERDOWN]: 'lowerlayerdown',
-  4: 'testing',
-  5: 'dormant',
-  [IF_OPER_UP]: 'up',
-};
-
 const SCOPES: Record<number, string> = { [RT_SCOPE_UNIVERSE]: 'global', [RT_SCOPE_LINK]: 'link', [RT_SCOPE_HOST]: 'host' };
 
 export async function runShow(guestNs: Namespace, guest: Guest): Promise<ShowResult> {
@@ -84,7 +71,7 @@ function interfaceView(l: Link, addrs: Addr[]): InterfaceView {
     mac: l.mac && l.mac.length === 6 ? formatMac(l.mac) : undefined,
     mtu: l.mtu,
     up: l.up,
-    state: OPERSTATES[l.operstate ?? 0] ?? String(l.operstate),
+    state: operstateName(l.operstate),
     carrier: (l.flags & IFF_LOWER_UP) !== 0,
     addresses: addrs.filter((a) => a.index === l.index).map((a) => `${formatIp(a.address)}/${a.prefixLength}`),
   };

@@ -37,8 +37,8 @@
 // moment counts as up) and otherwise fail with code TIMEOUT, naming the state
 // the link is in. The socket is closed on every path: success, timeout, error,
 // abort.
-import { PipeworkError, usage } from '../errors';
-import { NetlinkError, NetlinkSocket, readHeader } from '../netlink';
+import { PipeworkError, asPipeworkError, usage } from '../errors';
+import { NetlinkSocket, readHeader } from '../netlink';
 import type { Sys } from '../sys';
 import {
   AF_UNSPEC,
@@ -52,8 +52,10 @@ import {
   RTNLGRP_LINK,
   decodeLink,
   getLink,
+  operstateName,
   type Link,
 } from '../rtnl';
+import { isGone } from './namespace';
 
 export interface WaitOptions {
   /** Give up after this many milliseconds (code TIMEOUT); undefined waits forever. */
@@ -84,16 +86,6 @@ export interface WaitResult {
   waitedMs: number;
 }
 
-const OPERSTATES: Record<number, string> = {
-  0: 'unknown',
-  1: 'notpresent',
-  2: 'down',
-  3: 'lowerlayerdown',
-  4: 'testing',
-  5: 'dormant',
-  6: 'up',
-};
-
 /** setTimeout's largest delay; longer timeouts are re-armed in steps of it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IFNAMSIZ = 16;
@@ -114,25 +106,12 @@ export function describeLinkState(l: Link | undefined): string {
   return `it is up with carrier, but its operational state is ${operstateName(l.operstate)}`;
 }
 
-function operstateName(s: number | undefined): string {
-  return s === undefined ? 'unknown' : (OPERSTATES[s] ?? String(s));
-}
-
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 function isEnobufs(e: unknown): boolean {
   return (e as { code?: unknown } | undefined)?.code === 'ENOBUFS';
-}
-
-function kernelError(e: unknown, what: string): PipeworkError {
-  if (e instanceof PipeworkError) return e;
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return new PipeworkError('KERNEL', `${what}: ${(e as Error)?.message ?? String(e)}`, {
-    cause: e,
-    errno: typeof code === 'string' ? code : undefined,
-  });
 }
 
 /**
@@ -156,7 +135,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     try {
       sock = new NetlinkSocket({ nsFd: opts.nsFd, sys: opts.sys });
     } catch (e) {
-      reject(kernelError(e, `cannot open a netlink socket to wait for ${name}`));
+      reject(asPipeworkError(e, 'KERNEL', `cannot open a netlink socket to wait for ${name}`));
       return;
     }
 
@@ -197,7 +176,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
         const l = decodeLink(reply);
         return l.name === name ? l : undefined;
       } catch (e) {
-        if (e instanceof NetlinkError && e.code === 'ENODEV') return undefined;
+        if (isGone(e)) return undefined;
         throw e;
       }
     };
@@ -225,7 +204,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
               again = true;
               continue;
             }
-            finish(kernelError(e, `cannot read the state of ${name}`));
+            finish(asPipeworkError(e, 'KERNEL', `cannot read the state of ${name}`));
             return;
           }
           observe(l, first);
@@ -255,7 +234,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     const onSubscriptionError = (err: Error): void => {
       if (done) return;
       if (isEnobufs(err)) void check(false);
-      else finish(kernelError(err, `link notifications failed while waiting for ${name}`));
+      else finish(asPipeworkError(err, 'KERNEL', `link notifications failed while waiting for ${name}`));
     };
 
     const onTimeout = async (): Promise<void> => {
@@ -291,7 +270,7 @@ export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitR
     try {
       sock.subscribe([RTNLGRP_LINK], onNotification, onSubscriptionError);
     } catch (e) {
-      finish(kernelError(e, `cannot subscribe to link notifications to wait for ${name}`));
+      finish(asPipeworkError(e, 'KERNEL', `cannot subscribe to link notifications to wait for ${name}`));
       return;
     }
     (async () => {

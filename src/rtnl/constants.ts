@@ -79,6 +79,8 @@ export const IFF_LOOPBACK = 8;
 export const IFF_RUNNING = 64;
 export const IFF_MULTICAST = 4096;
 export const IFF_LOWER_UP = 65536;
+// Link types (struct ifinfomsg's ifi_type, dev->type), linux/if_arp.h. Not
+// the ARP header's hardware type (packet/arp.ts, RFC 826), though 1 is both.
 export const ARPHRD_ETHER = 1;
 export const ARPHRD_INFINIBAND = 32;
 export const ARPHRD_LOOPBACK = 772;
@@ -89,10 +91,13 @@ export const RTNLGRP_IPV4_ROUTE = 7;
 export const RTNLGRP_IPV6_ROUTE = 11;
 export const RTEXT_FILTER_VF = 1;
 export const RTEXT_FILTER_SKIP_STATS = 8;
-export const IF_OPER_UP = 6;
-export const IF_OPER_DOWN = 2;
 export const IF_OPER_UNKNOWN = 0;
+export const IF_OPER_NOTPRESENT = 1;
+export const IF_OPER_DOWN = 2;
 export const IF_OPER_LOWERLAYERDOWN = 3;
+export const IF_OPER_TESTING = 4;
+export const IF_OPER_DORMANT = 5;
+export const IF_OPER_UP = 6;
 export const RTM_NEWNSID = 88;
 export const RTM_GETNSID = 90;
 export const NETNSA_NSID = 1;

@@ -18,6 +18,13 @@ import {
   IFLA_NET_NS_FD,
   IFLA_OPERSTATE,
   IFLA_CARRIER,
+  IF_OPER_DORMANT,
+  IF_OPER_DOWN,
+  IF_OPER_LOWERLAYERDOWN,
+  IF_OPER_NOTPRESENT,
+  IF_OPER_TESTING,
+  IF_OPER_UNKNOWN,
+  IF_OPER_UP,
   RTEXT_FILTER_SKIP_STATS,
   RTEXT_FILTER_VF,
   RTM_DELLINK,
@@ -177,9 +184,27 @@ export interface Link {
   link?: number | undefined;
   /** IFLA_LINK_NETNSID: set when the peer lives in another namespace. */
   linkNetnsid?: number | undefined;
+  /** IFLA_OPERSTATE, an IF_OPER_* value (operstateName reads it). */
   operstate?: number | undefined;
   carrier?: boolean | undefined;
   alias?: string | undefined;
+}
+
+// The RFC 2863 operational states, in the words `ip link` uses (lower-case):
+// the enum after IF_OPER_UNKNOWN in linux/if.h.
+const OPERSTATES: Record<number, string> = {
+  [IF_OPER_UNKNOWN]: 'unknown',
+  [IF_OPER_NOTPRESENT]: 'notpresent',
+  [IF_OPER_DOWN]: 'down',
+  [IF_OPER_LOWERLAYERDOWN]: 'lowerlayerdown',
+  [IF_OPER_TESTING]: 'testing',
+  [IF_OPER_DORMANT]: 'dormant',
+  [IF_OPER_UP]: 'up',
+};
+
+/** A link's operstate by name: 'up', 'down', ...; 'unknown' when the kernel sent none, the number when it is new to us. */
+export function operstateName(operstate: number | undefined): string {
+  return operstate === undefined ? 'unknown' : (OPERSTATES[operstate] ?? String(operstate));
 }
 
 export function decodeLink(msg: Buffer): Link {
