@@ -148,6 +148,7 @@ test('a missing bridge named br* is created and up; another missing name is refu
   assert.equal(r.created, ['bridge brnew']);
   const [br] = ipJson(H, '-d', 'link', 'show', 'dev', 'brnew');
   assert.is(br.linkinfo.info_kind, 'bridge');
+  assert.is(br.ifalias, 'pipework:2:bridge:shared', 'a bridge we made carries our shared mark');
   assert.ok(br.flags.includes('UP'));
   assert.is(ipJson(H, 'link', 'show', 'dev', r.hostSide!)[0].master, 'brnew');
 

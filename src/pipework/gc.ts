@@ -7,7 +7,7 @@
 // the one the device's peer lives in (a PID reused, a netns name re-made).
 // When that cannot be told (Docker does not answer), the device is kept.
 import { PipeworkError } from '../errors';
-import { decodeNsid, getNsid, type Link } from '../rtnl';
+import type { Link } from '../rtnl';
 import { resolveGuest, type ResolveOptions } from '../netns';
 import { describeMark, parseMark, type Mark } from './mark';
 import type { Namespace } from './namespace';
@@ -80,8 +80,7 @@ async function guestGone(host: Namespace, link: Link, mark: Mark, resolve?: Reso
     return { gone: undefined, reason: `cannot tell whether ${who} is there: ${(e as Error).message}` };
   }
   try {
-    const [reply] = await host.sock.request(getNsid(guest.nsFd));
-    const nsid = reply ? decodeNsid(reply) : undefined;
+    const nsid = await host.nsidOf(guest.nsFd);
     if (link.linkNetnsid === undefined) return { gone: false, reason: `${who} is there` };
     // The peer's namespace has an id here (the veth reports it): a namespace with none is another one.
     return nsid === link.linkNetnsid

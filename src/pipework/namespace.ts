@@ -3,7 +3,7 @@
 import { PipeworkError, asPipeworkError } from '../errors';
 import { NetlinkError, NetlinkSocket } from '../netlink';
 import { GUEST_KINDS, guestLabel, openNamespace, resolveGuest, type Guest, type ResolveOptions } from '../netns';
-import { decodeAddr, decodeLink, decodeRoute, delLink, dumpAddrs, dumpLinks, dumpRoutes, getLink, getRoute, type Addr, type Link, type Route } from '../rtnl';
+import { decodeAddr, decodeLink, decodeNsid, decodeRoute, delLink, getNsid, dumpAddrs, dumpLinks, dumpRoutes, getLink, getRoute, type Addr, type Link, type Route } from '../rtnl';
 import * as fs from 'node:fs';
 
 export class Namespace {
@@ -64,6 +64,12 @@ export class Namespace {
       if (e instanceof NetlinkError && ['ENETUNREACH', 'EHOSTUNREACH', 'EINVAL', 'EACCES'].includes(e.code)) return undefined;
       throw e;
     }
+  }
+
+  /** The id another namespace (an open fd) has as seen from here: what a veth's IFLA_LINK_NETNSID says of its peer's. */
+  async nsidOf(nsFd: number): Promise<number | undefined> {
+    const [reply] = await this.sock.request(getNsid(nsFd));
+    return reply ? decodeNsid(reply) : undefined;
   }
 
   async links(): Promise<Link[]> {

@@ -56,6 +56,7 @@ import {
   type Link,
 } from '../rtnl';
 import { isGone } from './namespace';
+import { checkInterfaceName } from '../request/names';
 
 export interface WaitOptions {
   /** Give up after this many milliseconds (code TIMEOUT); undefined waits forever. */
@@ -88,7 +89,6 @@ export interface WaitResult {
 
 /** setTimeout's largest delay; longer timeouts are re-armed in steps of it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const IFNAMSIZ = 16;
 
 /** Whether a link counts as up for --wait (see the comment at the top). */
 export function isOperationallyUp(l: Link): boolean {
@@ -120,8 +120,10 @@ function isEnobufs(e: unknown): boolean {
  * opts.timeoutMs, or with signal.reason when opts.signal aborts.
  */
 export function waitForLink(name: string, opts: WaitOptions = {}): Promise<WaitResult> {
-  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) >= IFNAMSIZ || /[/:%\s\0]/.test(name)) {
-    return Promise.reject(usage(`cannot wait for ${JSON.stringify(name)}: not a valid interface name`));
+  try {
+    checkInterfaceName(name, 'the interface to wait for');
+  } catch (e) {
+    return Promise.reject(e);
   }
   const { timeoutMs, signal } = opts;
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {

@@ -117,9 +117,9 @@ export const bridge: HostIfKind = {
   async existing(ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> {
     const { req, host } = ctx;
     const br = found.link;
-    const peer = link.link ? await host.linkByIndex(link.link) : undefined;
+    const peer = await hostPeer(host, ctx.guest.nsFd, link);
     const differences: string[] = [];
-    const ours = peer && peer.kind === 'veth' && peer.link === link.index && sameMark(parseMark(peer.alias), ctx.mark);
+    const ours = peer && sameMark(parseMark(peer.alias), ctx.mark);
     if (!ours) {
       differences.push(`its host side is not in this host namespace (looked for ${ctx.alias})`);
     } else {
@@ -134,7 +134,7 @@ export const bridge: HostIfKind = {
   },
 
   async teardown(a: Attachment): Promise<Teardown> {
-    const hostSide = await hostPeer(a.host, a.link);
+    const hostSide = (await hostPeer(a.host, a.guest.nsFd, a.link))?.name;
     // Deleting the guest end of a veth deletes both ends.
     return { steps: [deleteGuestLink(a)], hostSide };
   },
@@ -142,9 +142,15 @@ export const bridge: HostIfKind = {
   hostSide: (link) => link.kind === 'veth',
 };
 
-/** A veth's IFLA_LINK is its peer's index in the peer's namespace; the host link there is its other end if it points back. */
-async function hostPeer(host: Namespace, link: Link): Promise<string | undefined> {
+/**
+ * The host end of a guest's veth: IFLA_LINK is the peer's ifindex in the
+ * peer's namespace, so the host link of that index is it only if it is a
+ * veth pointing back at the guest end, whose peer lives in the guest's very
+ * namespace (by nsid: an index alone can match a stranger's veth).
+ */
+async function hostPeer(host: Namespace, guestFd: number, link: Link): Promise<Link | undefined> {
   if (link.kind !== 'veth' || !link.link) return undefined;
   const peer = await host.linkByIndex(link.link);
-  return peer && peer.kind === 'veth' && peer.link === link.index && peer.linkNetnsid !== undefined ? peer.name : undefined;
+  if (!peer || peer.kind !== 'veth' || peer.link !== link.index || peer.linkNetnsid === undefined) return undefined;
+  return peer.linkNetnsid === (await host.nsidOf(guestFd)) ? peer : undefined;
 }
