@@ -8,10 +8,12 @@
 //
 // A macvlan has no host side: it dies with its guest, and with its parent, so
 // gc has nothing to collect for it.
+import * as fs from 'node:fs';
 import { PipeworkError } from '../../errors';
 import { formatMac, parseMac } from '../../packet';
-import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_LOOPBACK, decodeMacvlanMode, macvlanData, newLink, type Link } from '../../rtnl';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_LOOPBACK, decodeMacvlanMode, decodeNsid, getNsid, macvlanData, newLink, type Link } from '../../rtnl';
 import { netnsArgument, type AttachContext } from '../context';
+import type { Namespace } from '../namespace';
 import { change, check } from '../plan';
 import { deleteGuestLink } from './delete';
 import type { Attachment, Existing, HostIfFound, HostIfKind, KindPlan, Teardown } from './kind';
@@ -44,6 +46,16 @@ export const macvlan: HostIfKind = {
       throw new PipeworkError('USAGE', `-l ${req.hostLinkName}: a macvlan on ${req.hostIf} has no host-side end to name`);
     }
     const mode = req.macvlanMode ?? 'bridge';
+    const parentMac = parent.mac ? formatMac(parent.mac) : undefined;
+    // drivers/net/macvlan.c: a passthru macvlan inherits its parent's address
+    // whatever IFLA_ADDRESS said, and changing it later changes the parent's.
+    if (mode === 'passthru' && req.mac && req.mac !== parentMac) {
+      throw new PipeworkError('USAGE', `MAC ${req.mac}: a passthru macvlan has its parent's address (${req.hostIf}'s ${parentMac ?? 'none'}), it cannot be given another`);
+    }
+    // Otherwise the kernel refuses to bring up a macvlan with its parent's address (EADDRINUSE, macvlan_addr_busy()).
+    if (mode !== 'passthru' && req.mac && req.mac === parentMac) {
+      throw new PipeworkError('MAC_CONFLICT', `MAC ${req.mac} is host interface ${req.hostIf}'s own address`);
+    }
     const mtu = parent.mtu;
     ctx.result.link = phrase(req.hostIf, mode);
     let created = false;
@@ -81,13 +93,16 @@ export const macvlan: HostIfKind = {
   },
 
   async existing(ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> {
-    const { req } = ctx;
+    const { req, host, guestNs } = ctx;
     const parent = found.link!;
     const mode = req.macvlanMode ?? 'bridge';
     const differences: string[] = [];
     if (link.kind !== 'macvlan') differences.push(`it is a ${link.kind ?? 'plain'} link, not a macvlan`);
-    // IFLA_LINK of a link whose parent is in another namespace is the parent's index there (IFLA_LINK_NETNSID says where).
-    else if (link.link !== parent.index || link.linkNetnsid === undefined) differences.push(`it is not on ${req.hostIf}`);
+    else {
+      const on = await parentOf(host, guestNs, link);
+      if (on === undefined) differences.push(`on a parent in another namespace, not ${req.hostIf}`);
+      else if (on.index !== parent.index) differences.push(`on ${on.name}, not ${req.hostIf}`);
+    }
     const have = decodeMacvlanMode(link.infoData);
     if (link.kind === 'macvlan' && have !== mode) differences.push(`mode ${have ?? 'unknown'}, not ${mode}`);
     return { differences, link: phrase(req.hostIf, have ?? mode), mtu: parent.mtu };
@@ -97,3 +112,22 @@ export const macvlan: HostIfKind = {
     return { steps: [deleteGuestLink(a)] };
   },
 };
+
+/**
+ * The host link a guest's macvlan hangs on, or undefined when its parent is
+ * in another namespace. IFLA_LINK is the parent's ifindex in the namespace
+ * IFLA_LINK_NETNSID names, as the guest numbers namespaces: an index alone
+ * would match any namespace's link of that number.
+ */
+async function parentOf(host: Namespace, guestNs: Namespace, link: Link): Promise<{ index: number; name: string } | undefined> {
+  if (link.link === undefined || link.linkNetnsid === undefined) return undefined;
+  const fd = host.nsFd ?? fs.openSync('/proc/self/ns/net', 'r');
+  try {
+    const [reply] = await guestNs.sock.request(getNsid(fd));
+    if ((reply ? decodeNsid(reply) : undefined) !== link.linkNetnsid) return undefined;
+  } finally {
+    if (host.nsFd === undefined) fs.closeSync(fd);
+  }
+  const p = await host.linkByIndex(link.link);
+  return p ? { index: p.index, name: p.name } : undefined;
+}
