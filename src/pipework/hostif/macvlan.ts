@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { PipeworkError } from '../../errors';
 import { formatMac, parseMac } from '../../packet';
-import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_LOOPBACK, decodeMacvlanMode, decodeNsid, getNsid, macvlanData, newLink, type Link } from '../../rtnl';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_LOOPBACK, decodeMacvlanMode, macvlanData, newLink, type Link } from '../../rtnl';
 import { netnsArgument, type AttachContext } from '../context';
 import type { Namespace } from '../namespace';
 import { change, check } from '../plan';
@@ -123,8 +123,7 @@ async function parentOf(host: Namespace, guestNs: Namespace, link: Link): Promis
   if (link.link === undefined || link.linkNetnsid === undefined) return undefined;
   const fd = host.nsFd ?? fs.openSync('/proc/self/ns/net', 'r');
   try {
-    const [reply] = await guestNs.sock.request(getNsid(fd));
-    if ((reply ? decodeNsid(reply) : undefined) !== link.linkNetnsid) return undefined;
+    if ((await guestNs.nsidOf(fd)) !== link.linkNetnsid) return undefined;
   } finally {
     if (host.nsFd === undefined) fs.closeSync(fd);
   }
