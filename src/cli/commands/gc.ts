@@ -1,26 +1,12 @@
 // pipework gc: remove the host-side devices pipework made whose guest is gone.
 import { usage } from '../../errors';
-import type { GcEntry, GcResult } from '../../pipework/gc';
+import type { GcResult } from '../../pipework/gc';
 import { gc } from '../../pipework/operations';
 import { gcRequest, show, type GcRequest } from '../../request';
 import { scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
 
 const USAGE = 'pipework gc';
-
-/** How many were kept: a count, or the list of them. */
-function keptCount(kept: number | readonly GcEntry[]): number {
-  return typeof kept === 'number' ? kept : kept.length;
-}
-
-function summary(r: GcResult, dryRun: boolean): string {
-  const verb = dryRun ? 'would remove' : 'removed';
-  return [
-    r.removed.length ? `${verb} ${r.removed.map((e) => `${e.hostSide} (${e.reason})`).join(', ')}` : 'nothing to remove',
-    `${keptCount(r.kept)} kept`,
-    ...r.undecided.map((e) => `kept ${e.hostSide}: ${e.reason}`),
-  ].join('; ');
-}
 
 export const gcCommand: Command<GcRequest, GcResult> = {
   op: 'gc',
@@ -31,7 +17,8 @@ export const gcCommand: Command<GcRequest, GcResult> = {
 Gc:
   gc             remove the host-side veths pipework made whose guest is gone
                  (container removed or stopped, netns or process gone); with
-                 --dry-run only list them
+                 --dry-run only list them. A macvlan has no host side (it
+                 dies with its guest): gc has nothing to do for it
                    pipework gc --dry-run
 `,
 
@@ -43,5 +30,5 @@ Gc:
 
   run: (_request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
 
-  format: (outcome) => formatChange(outcome, summary(outcome.result, outcome.dryRun)),
+  format: (outcome) => formatChange(outcome, outcome.result.message),
 };
