@@ -62,14 +62,15 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
   const hasAddress = families.length > 0;
   const gateway = await gatewaySteps(ctx);
 
+  const address = hasAddress ? [addressStep(ctx)] : [];
+  // A static address goes on before the link comes up, as pipework does; a
+  // source that learns it at run time needs the link up first.
+  const configure = acquire.length ? [upStep(ctx), ...acquire, ...address] : [...address, upStep(ctx)];
   const steps: Step[] = [
     confirmGuest(ctx),
     ...made.steps,
     ...(families.includes(6) ? [enableIpv6Step(ctx)] : []),
-    ...(hasAddress && acquire.length === 0 ? [addressStep(ctx)] : []),
-    upStep(ctx),
-    ...acquire,
-    ...(hasAddress && acquire.length > 0 ? [addressStep(ctx)] : []),
+    ...configure,
     ...gateway.steps,
     confirmGuest(ctx),
     ...(made.confirm ?? []),
