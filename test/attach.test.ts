@@ -2,21 +2,18 @@
 // a "host" namespace holding the bridge (the library's hostNetns) and guest
 // namespaces standing in for containers. Every result is checked twice: with
 // `ip -j` (an independent decoder) and with our own show().
-import { spawn, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pipework, PipeworkError } from '../src';
 import { decodeArp, decodeNeighborAdvert } from '../src/packet';
+import { capture, hasTcpdump } from './helpers/capture';
 import { NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec } from './helpers/netns';
 import { requireIf } from './helpers/skip';
 
 const test = suite('attach');
 const scope = new NetnsScope('pwatt');
 const H = scope.name('host');
-const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
 const withTcpdump = requireIf(test, hasTcpdump, 'tcpdump is not installed');
 let pw: Pipework;
 
@@ -246,53 +243,10 @@ test('two guests on one bridge reach each other', async () => {
   nsExec(B, 'busybox', 'ping', '-c', '1', '-W', '2', '192.0.2.101');
 });
 
-/** Captures frames on an interface of the host namespace while fn runs. */
-async function capture(iface: string, filter: string, count: number, fn: () => Promise<void>): Promise<Buffer[]> {
-  const file = path.join(os.tmpdir(), `pwatt-${process.pid}-${Date.now()}.pcap`);
-  const child = spawn('ip', ['netns', 'exec', H, 'tcpdump', '-i', iface, '-U', '-n', '-c', String(count), '-w', file, filter], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d) => {
-      err += d;
-      if (err.includes('listening on')) resolve();
-    });
-    child.on('exit', () => reject(new Error(`tcpdump ended early: ${err}`)));
-  });
-  try {
-    await fn();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        resolve();
-      }, 3000);
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    return readPcap(fs.readFileSync(file));
-  } finally {
-    if (child.exitCode === null) child.kill();
-    fs.rmSync(file, { force: true });
-  }
-}
-
-function readPcap(buf: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let at = 24; at + 16 <= buf.length; ) {
-    const len = buf.readUInt32LE(at + 8);
-    frames.push(buf.subarray(at + 16, at + 16 + len));
-    at += 16 + len;
-  }
-  return frames;
-}
-
 withTcpdump('the gratuitous ARP leaves the guest and crosses the bridge, every field as arping -A', async () => {
   const G = guest('garp');
   let mac = '';
-  const frames = await capture('br0', 'arp and src host 198.51.100.77', 1, async () => {
+  const frames = await capture(H, 'br0', 'arp and src host 198.51.100.77', 1, async () => {
     mac = (await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.77/24', mac: '02:00:5e:10:00:77' })).mac;
   });
   assert.is(frames.length, 1);
@@ -314,7 +268,7 @@ withTcpdump('the gratuitous ARP leaves the guest and crosses the bridge, every f
 withTcpdump('the unsolicited neighbour advertisement has the override flag, target and link-layer option', async () => {
   const G = guest('una');
   let mac = '';
-  const frames = await capture('br0', 'icmp6 and ip6[40] == 136', 1, async () => {
+  const frames = await capture(H, 'br0', 'icmp6 and ip6[40] == 136', 1, async () => {
     mac = (await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '2001:db8:2::77/64', mac: '02:00:5e:10:00:78' })).mac;
   });
   assert.is(frames.length, 1);

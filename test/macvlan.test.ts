@@ -17,10 +17,8 @@
 // __dev_set_rx_mode(): one uc_promisc, however many addresses).
 //
 // Namespaces: pwmac-<pid>-*; all removed in after.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pipework, PipeworkError, type BeforeStep } from '../src';
@@ -31,6 +29,7 @@ import { attach, type RunOptions } from '../src/pipework/operations';
 import type { AttachResult } from '../src/pipework/results';
 import type { AttachRequest, MacvlanMode } from '../src/request/types';
 import { RTM_NEWLINK, decodeLink, decodeMacvlanMode, getLink, macvlanData, newLink } from '../src/rtnl';
+import { capture, hasTcpdump } from './helpers/capture';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
 import { NetnsScope, ip, ipJson, run } from './helpers/netns';
 import { requireIf } from './helpers/skip';
@@ -41,7 +40,6 @@ const test = suite('macvlan');
 const scope = new NetnsScope(TAG);
 const H = scope.name('host');
 const root = process.getuid?.() === 0;
-const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
 const withTcpdump = requireIf(test, hasTcpdump, 'tcpdump is not installed');
 let pw: Pipework;
 let host: Namespace;
@@ -299,53 +297,10 @@ test("the CLI, as in pipework's README: `pipework eth2 $(docker run ...) IP/24` 
 
 // ---- 2. the announcement ----------------------------------------------------
 
-/** Captures frames on an interface of the host namespace while fn runs. */
-async function capture(iface: string, filter: string, count: number, fn: () => Promise<void>): Promise<Buffer[]> {
-  const file = path.join(os.tmpdir(), `${TAG}-${process.pid}-${Date.now()}.pcap`);
-  const child = spawn('ip', ['netns', 'exec', H, 'tcpdump', '-i', iface, '-U', '-n', '-c', String(count), '-w', file, filter], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d) => {
-      err += d;
-      if (err.includes('listening on')) resolve();
-    });
-    child.on('exit', () => reject(new Error(`tcpdump ended early: ${err}`)));
-  });
-  try {
-    await fn();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        resolve();
-      }, 3000);
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    return readPcap(fs.readFileSync(file));
-  } finally {
-    if (child.exitCode === null) child.kill();
-    fs.rmSync(file, { force: true });
-  }
-}
-
-function readPcap(buf: Buffer): Buffer[] {
-  const frames: Buffer[] = [];
-  for (let at = 24; at + 16 <= buf.length; ) {
-    const len = buf.readUInt32LE(at + 8);
-    frames.push(buf.subarray(at + 16, at + 16 + len));
-    at += 16 + len;
-  }
-  return frames;
-}
-
 withTcpdump("the gratuitous ARP leaves through the parent: seen on the parent's peer with the guest's MAC and IP", async () => {
   const G = guest('garp');
   let mac = '';
-  const frames = await capture('par1', 'arp and src host 198.51.100.77', 1, async () => {
+  const frames = await capture(H, 'par1', 'arp and src host 198.51.100.77', 1, async () => {
     mac = (await pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.77/24', mac: '02:00:5e:10:00:77' })).mac;
   });
   assert.is(mac, '02:00:5e:10:00:77');
