@@ -18,6 +18,7 @@ import { Pipework, PipeworkError, parseMark, type AttachOptions, type BeforeStep
 import { assertDistFresh, explain, netState, pipework, pipeworkAsync } from './helpers/cli';
 import { cleanupContainers, containerPid, dockerAvailable, dockerWhyNot, ensureBusyboxImage, removeContainer, runContainer } from './helpers/docker';
 import { NETNS_DIR, NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec, pidAlive, runOk } from './helpers/netns';
+import { faultAtEveryStep } from './helpers/rollback';
 import { requireIf } from './helpers/skip';
 
 const TAG = 'pwlife';
@@ -279,33 +280,11 @@ test('rollback at every step: a failure injected before each step leaves host an
   const G = guest('every');
   const o: AttachOptions = { hostIf: 'brR', guest: `netns:${G}`, address: '203.0.113.20/28', gateway: '198.51.100.1' };
   const before = netState([H, G]);
-  const titles: string[] = [];
   // Inject before step 0, 1, 2, ... until an attach runs past its last step.
-  for (let inject = 0; ; inject++) {
-    let reached = false;
-    try {
-      await pw.attach(o, {
-        beforeStep: (step, index) => {
-          if (index === titles.length) titles.push(step.title);
-          assert.is(step.title, titles[index], 'the same plan every time');
-          if (index === inject) {
-            reached = true;
-            throw new Error(`injected fault before step ${index}`);
-          }
-        },
-      });
-    } catch (e) {
-      assert.ok(reached, `only the injected fault fails: ${(e as Error).message}`);
-      assert.instance(e, PipeworkError);
-      assert.ok((e as Error).message.startsWith(`${titles[inject]} failed: injected fault before step ${inject}`), (e as Error).message);
-      assert.not.match((e as Error).message, /rollback incomplete/);
-      assert.equal(netState([H, G]), before, `zero residue after a fault before step ${inject} (${titles[inject]})`);
-      continue;
-    }
-    assert.not.ok(reached);
-    assert.is(inject, titles.length, 'it succeeded once no step was left to fail');
-    break;
-  }
+  const titles = await faultAtEveryStep(
+    (beforeStep) => pw.attach(o, { beforeStep }),
+    (inject, title) => assert.equal(netState([H, G]), before, `zero residue after a fault before step ${inject} (${title})`),
+  );
   assert.equal(titles.map((t) => t.replace(/veth1pl\w+/, 'veth1pl*').replace(G, 'G')), [
     'confirm netns G is still there',
     'create bridge brR',

@@ -32,6 +32,7 @@ import { RTM_NEWLINK, decodeLink, decodeMacvlanMode, getLink, macvlanData, newLi
 import { capture, hasTcpdump } from './helpers/capture';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
 import { NetnsScope, ip, ipJson, run } from './helpers/netns';
+import { faultAtEveryStep } from './helpers/rollback';
 import { requireIf } from './helpers/skip';
 import { captureIp, have, iproute2Version } from './helpers/strace';
 
@@ -387,33 +388,13 @@ test('rollback at every step (mode private): a failure injected before each step
   const G = guest('every');
   const o: Ask = { guest: G, address: '203.0.113.40/28', gateway: '198.51.100.1', mode: 'private' };
   const before = netState([H, G]);
-  const titles: string[] = [];
-  for (let inject = 0; ; inject++) {
-    let reached = false;
-    try {
-      await op(o, {
-        beforeStep: (step, index) => {
-          if (index === titles.length) titles.push(step.title);
-          assert.is(step.title, titles[index], 'the same plan every time');
-          if (index === inject) {
-            reached = true;
-            throw new Error(`injected fault before step ${index}`);
-          }
-        },
-      });
-    } catch (e) {
-      assert.ok(reached, `only the injected fault fails: ${(e as Error).message}`);
-      assert.instance(e, PipeworkError);
-      assert.ok((e as Error).message.startsWith(`${titles[inject]} failed: injected fault before step ${inject}`), (e as Error).message);
-      assert.not.match((e as Error).message, /rollback incomplete/);
-      assert.equal(netState([H, G]), before, `zero residue after a fault before step ${inject} (${titles[inject]})`);
+  const titles = await faultAtEveryStep(
+    (beforeStep) => op(o, { beforeStep }),
+    (inject, title) => {
+      assert.equal(netState([H, G]), before, `zero residue after a fault before step ${inject} (${title})`);
       assert.is(promiscuity('par0'), 0, 'no macvlan left on par0');
-      continue;
-    }
-    assert.not.ok(reached);
-    assert.is(inject, titles.length, 'it succeeded once no step was left to fail');
-    break;
-  }
+    },
+  );
   assert.equal(titles.map((t) => t.replace(G, 'G')), [
     'confirm netns G is still there',
     'create macvlan eth1 on par0 (mode private) in netns G',
