@@ -3,7 +3,7 @@
 // the address source (addr/) says what goes on it; the steps in configure.ts
 // do the rest, the same for every kind. Planned from read-only queries, then
 // executed step by step with rollback (plan.ts).
-import { PipeworkError } from '../errors';
+import { PipeworkError, unsupported } from '../errors';
 import type { Guest } from '../netns';
 import type { AttachRequest } from '../request/types';
 import { pickSource } from './addr';
@@ -19,6 +19,7 @@ import { summariseGuest, type AttachPlan } from './results';
 /** Looks at host and guest (read-only) and lists the steps the attach takes. */
 export async function planAttach(req: AttachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<AttachPlan> {
   const [{ kind, found }, inGuest] = await Promise.all([pickKind(req, host), guestNs.linkByName(req.guestIf)]);
+  if (req.vlan !== undefined && !kind.vlans) throw unsupported(`VLAN tagging (@${req.vlan}) on ${found.name}`);
   const mark = guestMark(guest, req.guestIf, kind.name);
   const who = describeGuest(guest);
   const ctx: AttachContext = {

@@ -15,3 +15,4 @@ export { parseMacvlanMode } from './macvlan';
 export { checkTimeoutMs, parseTimeout } from './timeout';
 export { refuseDhcp, refuseHostIfByMac } from './unsupported';
 export { show } from './quote';
+export { Words, keywords } from './words';

@@ -58,6 +58,8 @@ export interface Teardown {
 export interface HostIfKind {
   /** Written in the mark: 'bridge', 'macvlan'. */
   readonly name: string;
+  /** Whether it honours `@VID` (an OVS port tag, a VLAN device, a bridge port VLAN); a kind without is refused one. */
+  readonly vlans?: boolean;
   /** Whether the host interface, as found, is this kind's (the registry asks in its order). */
   claims(found: HostIfFound, req: AttachContext['req']): boolean;
   /** Read-only inspection, then the steps that make the guest link. Throws when the host interface is unusable. */

@@ -6,7 +6,7 @@
 // how to setup interface X", the original says). Adding a kind: a file, and
 // one line here, in its place in that order.
 import * as fs from 'node:fs';
-import { PipeworkError, unsupported } from '../../errors';
+import { PipeworkError } from '../../errors';
 import type { AttachRequest } from '../../request/types';
 import { ARPHRD_INFINIBAND } from '../../rtnl';
 import type { Namespace } from '../namespace';
@@ -29,8 +29,6 @@ const KINDS: readonly HostIfKind[] = [
 ];
 
 export async function pickKind(req: AttachRequest, host: Namespace): Promise<{ kind: HostIfKind; found: HostIfFound }> {
-  // VLANs come with their own issue: on a NIC a <nic>.<vid> device, on a bridge a port VLAN.
-  if (req.vlan !== undefined) throw unsupported(`VLAN tagging (@${req.vlan})`);
   const found: HostIfFound = { name: req.hostIf, link: await host.linkByName(req.hostIf) };
   const kind = KINDS.find((k) => k.claims(found, req));
   if (!kind) {
