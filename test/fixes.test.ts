@@ -12,10 +12,11 @@
 // compare equal when nothing changed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pipework, PipeworkError, attachRequest, type AttachOptions } from '../src';
+import { Pipework, attachRequest, type AttachOptions } from '../src';
 import { openHost, type Namespace } from '../src/pipework/namespace';
 import * as ops from '../src/pipework/operations';
 import type { AttachRequest, DetachRequest } from '../src/request/types';
+import { pipeworkRejection } from './helpers/assert';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
 import { NetnsScope, ip, ipJson, ipTry, nsExec } from './helpers/netns';
 import { requireIf } from './helpers/skip';
@@ -53,19 +54,6 @@ function sideLink(ns: string, opts: { defaultRoute?: boolean } = {}): void {
   if (opts.defaultRoute) ip(ns, 'route', 'add', 'default', 'via', '192.0.2.1', 'dev', 'side0');
 }
 
-/** The PipeworkError a promise rejects with (fails the test when it resolves). */
-async function fails(what: string, p: Promise<unknown>): Promise<PipeworkError> {
-  try {
-    const r = await p;
-    assert.unreachable(`${what} succeeded: ${JSON.stringify(r)}`);
-  } catch (e) {
-    if (e instanceof assert.Assertion) throw e;
-    assert.instance(e, PipeworkError, `${what}: ${String(e)}`);
-    return e as PipeworkError;
-  }
-  throw new Error('unreachable');
-}
-
 const linkNames = (ns: string): string[] => ipJson(ns, 'link', 'show').map((l: any) => l.ifname);
 const exists = (ns: string, dev: string): boolean => ipTry(ns, 'link', 'show', 'dev', dev).status === 0;
 const cli = (...argv: string[]) => pipework(['--host-netns', H, ...argv]);
@@ -100,7 +88,7 @@ test('detach -i of a link made by hand inside the guest is refused (NOT_OURS; CL
   ip(G, 'link', 'add', 'hand0', 'type', 'veth', 'peer', 'name', 'hand1');
   const before = netState([H, G]);
 
-  const e = await fails('detach hand0', pw.detach({ guest: `netns:${G}`, guestIf: 'hand0' }));
+  const e = await pipeworkRejection('detach hand0', pw.detach({ guest: `netns:${G}`, guestIf: 'hand0' }));
   assert.is(e.code, 'NOT_OURS', e.message);
   assert.match(e.message, /hand0 was not made by pipework/);
   assert.ok(exists(G, 'hand0') && exists(G, 'hand1'), 'hand0 and its peer survive the library');
@@ -193,7 +181,7 @@ test('rollback after the default-route step restores the default route it replac
   let previous = '';
   let sawReplaced = false;
   let injectedAt = '';
-  const e = await fails(
+  const e = await pipeworkRejection(
     'attach with a fault after the default route',
     pw.attach(o, {
       beforeStep: (step) => {
@@ -334,7 +322,7 @@ test('dummy, a missing ovs* name and VLAN @10 on a bridge: UNSUPPORTED (CLI exit
     },
   ];
   for (const c of cases) {
-    const e = await fails(c.what, c.lib());
+    const e = await pipeworkRejection(c.what, c.lib());
     assert.is(e.code, 'UNSUPPORTED', `${c.what}: ${e.code}: ${e.message}`);
     assert.match(e.message, /not supported yet/, `${c.what}: ${e.message}`);
     assert.match(e.message, c.named, `${c.what}: says what it is: ${e.message}`);
@@ -357,7 +345,7 @@ test('a device of type InfiniBand (ARPHRD 32) is claimed by the IPoIB kind, whic
   const req = attachRequest({ hostIf: 'ib0', guest: 'netns:none', address: '198.51.100.43/24' });
   const { kind, found } = await pickKind(req, stubHost);
   assert.is(kind.name, 'ipoib');
-  const e = await fails('plan on ib0', kind.plan(undefined as never, found));
+  const e = await pipeworkRejection('plan on ib0', kind.plan(undefined as never, found));
   assert.is(e.code, 'UNSUPPORTED', e.message);
   assert.is(e.message, 'host interface ib0: an InfiniBand device (IPoIB) is not supported yet');
 });
@@ -366,7 +354,7 @@ withInfiniBand('an existing InfiniBand device as host interface: UNSUPPORTED (CL
   // Would run with an InfiniBand device ib0 in the host namespace.
   const G = guest('ib');
   const before = netState([H, G]);
-  const e = await fails('attach on ib0', pw.attach({ hostIf: 'ib0', guest: `netns:${G}`, address: '198.51.100.43/24' }));
+  const e = await pipeworkRejection('attach on ib0', pw.attach({ hostIf: 'ib0', guest: `netns:${G}`, address: '198.51.100.43/24' }));
   assert.is(e.code, 'UNSUPPORTED', e.message);
   assert.match(e.message, /InfiniBand/);
   const r = cli('ib0', `netns:${G}`, '198.51.100.43/24');
@@ -382,7 +370,7 @@ test('re-running an attach of eth1 with a macvlan parent after a bridge made it:
   try {
     await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.50/24' });
     const before = netState([H, G]);
-    const e = await fails('attach eth1 on par0', pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.50/24' }));
+    const e = await pipeworkRejection('attach eth1 on par0', pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.50/24' }));
     assert.is(e.code, 'CONFLICT', e.message);
     assert.match(e.message, /made as a bridge link, and par0 now takes a macvlan one/);
     assert.equal(netState([H, G]), before, 'nothing changed (library)');

@@ -15,10 +15,11 @@ import * as fs from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pipework, PipeworkError, parseMark, type AttachOptions, type BeforeStep } from '../src';
+import { pipeworkRejection } from './helpers/assert';
 import { assertDistFresh, explain, netState, pipework, pipeworkAsync } from './helpers/cli';
 import { cleanupContainers, containerPid, dockerAvailable, dockerWhyNot, ensureBusyboxImage, removeContainer, runContainer } from './helpers/docker';
 import { NETNS_DIR, NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec, pidAlive, runOk } from './helpers/netns';
-import { faultAtEveryStep } from './helpers/rollback';
+import { assertConflict, attachTwice, faultAtEveryStep } from './helpers/lifecycle';
 import { requireIf } from './helpers/skip';
 
 const TAG = 'pwlife';
@@ -53,15 +54,7 @@ function bridge(ns: string, name: string, mac: string): void {
 
 /** The PipeworkError an attach throws (fails the test when it succeeds). */
 async function attachFails(o: AttachOptions, beforeStep?: BeforeStep, client = pw): Promise<PipeworkError> {
-  try {
-    const r = await client.attach(o, { beforeStep });
-    assert.unreachable(`attach ${JSON.stringify(o)} succeeded: ${JSON.stringify(r)}`);
-  } catch (e) {
-    if (e instanceof assert.Assertion) throw e;
-    assert.instance(e, PipeworkError, String(e));
-    return e as PipeworkError;
-  }
-  throw new Error('unreachable');
+  return pipeworkRejection(`attach ${JSON.stringify(o)}`, client.attach(o, { beforeStep }));
 }
 
 /** `ip -j -d link` aliases by name. */
@@ -214,13 +207,7 @@ test('the same attach twice: the second is alreadyInPlace and changes nothing; a
   const G = guest('idem');
   bridge(H, 'br9', '02:00:00:00:0a:09');
   const o: AttachOptions = { hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '198.51.100.1', mac: '02:00:5e:00:53:10' };
-  const first = await pw.attach(o);
-  assert.not.ok(first.alreadyInPlace);
-  const after1 = netState([H, G]);
-
-  const second = await pw.attach(o);
-  assert.is(second.alreadyInPlace, true);
-  assert.equal(netState([H, G]), after1, 'the second attach changed nothing');
+  const [first, second, after1] = await attachTwice(pw, o, () => netState([H, G]));
   assert.is(second.hostSide, first.hostSide);
   assert.is(second.mac, first.mac);
   assert.equal(second.addresses, first.addresses);
@@ -241,11 +228,7 @@ test('the same attach twice: the second is alreadyInPlace and changes nothing; a
   ];
   for (const [what, change, named] of differences) {
     const e = await attachFails({ ...o, ...change });
-    assert.is(e.code, 'CONFLICT', `${what}: ${e.message}`);
-    assert.not.match(e.message, /\n/, `${what}: one line`);
-    const m = /^netns \S+ already has eth1 from an earlier attach, with (.*): detach it first to change it$/.exec(e.message);
-    assert.ok(m, `${what}: ${e.message}`);
-    assert.match(m![1]!, named, `${what}: names exactly that difference: ${e.message}`);
+    assertConflict(what, e, named);
     assert.equal(netState([H, G]), after1, `${what}: nothing changed`);
   }
   await pw.detach({ guest: `netns:${G}` });

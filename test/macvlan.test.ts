@@ -29,10 +29,11 @@ import { attach, type RunOptions } from '../src/pipework/operations';
 import type { AttachResult } from '../src/pipework/results';
 import type { AttachRequest, MacvlanMode } from '../src/request/types';
 import { RTM_NEWLINK, decodeLink, decodeMacvlanMode, getLink, macvlanData, newLink } from '../src/rtnl';
+import { pipeworkRejection } from './helpers/assert';
 import { capture, hasTcpdump } from './helpers/capture';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
 import { NetnsScope, ip, ipJson, run } from './helpers/netns';
-import { faultAtEveryStep } from './helpers/rollback';
+import { assertConflict, attachTwice, faultAtEveryStep } from './helpers/lifecycle';
 import { requireIf } from './helpers/skip';
 import { captureIp, have, iproute2Version } from './helpers/strace';
 
@@ -97,15 +98,7 @@ async function op(o: Ask, opts: RunOptions = {}, on: Namespace = host): Promise<
 
 /** The PipeworkError an attach through the operations layer throws (fails the test when it succeeds). */
 async function opFails(o: Ask, beforeStep?: BeforeStep, on: Namespace = host): Promise<PipeworkError> {
-  try {
-    const r = await op(o, { beforeStep }, on);
-    assert.unreachable(`attach ${JSON.stringify(o)} succeeded: ${JSON.stringify(r)}`);
-  } catch (e) {
-    if (e instanceof assert.Assertion) throw e;
-    assert.instance(e, PipeworkError, String(e));
-    return e as PipeworkError;
-  }
-  throw new Error('unreachable');
+  return pipeworkRejection(`attach ${JSON.stringify(o)}`, op(o, { beforeStep }, on));
 }
 
 /** `ip -j -d link show dev DEV` in ns. */
@@ -330,13 +323,7 @@ test('the same attach again is alreadyInPlace and changes nothing; another mode,
   const host2 = openHost(H2);
   try {
     const o = { hostIf: 'par0', guest: `netns:${G}`, address: '203.0.113.20/28', gateway: '198.51.100.1', mac: '02:00:5e:00:53:20' };
-    const first = await pw.attach(o);
-    assert.not.ok(first.alreadyInPlace);
-    const after1 = netState([H, G]);
-
-    const second = await pw.attach(o);
-    assert.is(second.alreadyInPlace, true);
-    assert.equal(netState([H, G]), after1, 'the second attach changed nothing');
+    const [first, second, after1] = await attachTwice(pw, o, () => netState([H, G]));
     assert.is(second.link, 'macvlan on par0, mode bridge');
     assert.is(second.mac, first.mac);
     assert.equal(second.routes, first.routes, 'the on-link route and the default route are recognised');
@@ -361,11 +348,7 @@ test('the same attach again is alreadyInPlace and changes nothing; another mode,
     ];
     for (const [what, ask, named, on] of differences) {
       const e = await opFails(ask, undefined, on);
-      assert.is(e.code, 'CONFLICT', `${what}: ${e.message}`);
-      assert.not.match(e.message, /\n/, `${what}: one line`);
-      const m = /^netns \S+ already has eth1 from an earlier attach, with (.*): detach it first to change it$/.exec(e.message);
-      assert.ok(m, `${what}: ${e.message}`);
-      assert.match(m![1]!, named, `${what}: names exactly that difference: ${e.message}`);
+      assertConflict(what, e, named);
       assert.equal(netState([H, G]), after1, `${what}: nothing changed`);
     }
     // The parent's MTU changed since: the guest's link no longer matches it.

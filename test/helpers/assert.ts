@@ -16,3 +16,16 @@ export function throwsUsage(fn: () => unknown, mention: string): void {
   }
   assert.unreachable(`expected a USAGE error mentioning ${mention}`);
 }
+
+/** The PipeworkError a promise rejects with (fails the test, naming what, when it resolves or rejects with anything else). */
+export async function pipeworkRejection(what: string, p: Promise<unknown>): Promise<PipeworkError> {
+  try {
+    const r = await p;
+    assert.unreachable(`${what} succeeded: ${JSON.stringify(r)}`);
+  } catch (e) {
+    if (e instanceof assert.Assertion) throw e;
+    assert.instance(e, PipeworkError, `${what}: ${String(e)}`);
+    return e as PipeworkError;
+  }
+  throw new Error('unreachable');
+}
