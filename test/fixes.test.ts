@@ -12,20 +12,19 @@
 // compare equal when nothing changed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pipework, attachRequest, type AttachOptions } from '../src';
-import { openHost, type Namespace } from '../src/pipework/namespace';
+import { attachRequest, type AttachOptions } from '../src';
+import type { Namespace } from '../src/pipework/namespace';
 import * as ops from '../src/pipework/operations';
 import type { AttachRequest, DetachRequest } from '../src/request/types';
 import { pipeworkRejection } from './helpers/assert';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
+import { libraryOnHost } from './helpers/library';
 import { NetnsScope, ip, ipJson, ipTry, nsExec } from './helpers/netns';
 import { requireIf } from './helpers/skip';
 
 const test = suite('fixes');
 const scope = new NetnsScope('pwfix');
 let H = '';
-let pw: Pipework;
-let host: Namespace;
 
 // No InfiniBand device can be created in a test's namespace: IPoIB needs an
 // InfiniBand parent, and this kernel has neither such hardware nor IPoIB.
@@ -65,20 +64,13 @@ function routes(ns: string, family: 4 | 6): any[] {
 
 // ---- hooks --------------------------------------------------------------------
 
-test.before(() => {
+const lib = libraryOnHost(test, scope, () => {
   assertDistFresh();
   H = scope.create('host');
   setIpv6(H, false);
   ip(H, 'link', 'add', 'br0', 'type', 'bridge');
   ip(H, 'link', 'set', 'br0', 'address', '02:00:00:00:0f:01', 'up');
-  pw = new Pipework({ hostNetns: H });
-  host = openHost(H);
-});
-
-test.after(() => {
-  pw?.close();
-  host?.close();
-  scope.cleanup();
+  return H;
 });
 
 // ---- 1. detach removes only what carries our mark ----------------------------------
@@ -88,7 +80,7 @@ test('detach -i of a link made by hand inside the guest is refused (NOT_OURS; CL
   ip(G, 'link', 'add', 'hand0', 'type', 'veth', 'peer', 'name', 'hand1');
   const before = netState([H, G]);
 
-  const e = await pipeworkRejection('detach hand0', pw.detach({ guest: `netns:${G}`, guestIf: 'hand0' }));
+  const e = await pipeworkRejection('detach hand0', lib.pw.detach({ guest: `netns:${G}`, guestIf: 'hand0' }));
   assert.is(e.code, 'NOT_OURS', e.message);
   assert.match(e.message, /hand0 was not made by pipework/);
   assert.ok(exists(G, 'hand0') && exists(G, 'hand1'), 'hand0 and its peer survive the library');
@@ -105,10 +97,10 @@ test('detach -i of a link made by hand inside the guest is refused (NOT_OURS; CL
 test('detach --all removes the marked links and leaves one made by hand', async () => {
   const G = guest('handall');
   ip(G, 'link', 'add', 'hand0', 'type', 'veth', 'peer', 'name', 'hand1');
-  await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth1', address: '198.51.100.11/24' });
-  await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth2', address: '198.51.100.12/24' });
+  await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth1', address: '198.51.100.11/24' });
+  await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth2', address: '198.51.100.12/24' });
 
-  const d = await pw.detach({ guest: `netns:${G}`, all: true });
+  const d = await lib.pw.detach({ guest: `netns:${G}`, all: true });
   assert.equal(d.detached.map((x) => x.guestSide).sort(), ['eth1', 'eth2']);
   assert.equal(linkNames(G).sort(), ['hand0', 'hand1', 'lo']);
 
@@ -124,7 +116,7 @@ test('detach with force (the library-level request) removes a link made by hand'
   const G = guest('force');
   ip(G, 'link', 'add', 'hand0', 'type', 'veth', 'peer', 'name', 'hand1');
   const req: DetachRequest = { op: 'detach', guest: `netns:${G}`, guestIf: 'hand0', force: true };
-  const out = await ops.detach(req, host);
+  const out = await ops.detach(req, lib.host);
   assert.is(out.result.removed, true, out.result.message);
   assert.not.ok(exists(G, 'hand0'), 'hand0 is gone');
   assert.not.ok(exists(G, 'hand1'), 'and its peer with it');
@@ -133,14 +125,14 @@ test('detach with force (the library-level request) removes a link made by hand'
 
 test('a marked link still detaches, by the library and by the CLI', async () => {
   const G = guest('marked');
-  const a = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth3', address: '198.51.100.13/24' });
-  const d = await pw.detach({ guest: `netns:${G}`, guestIf: 'eth3' });
+  const a = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth3', address: '198.51.100.13/24' });
+  const d = await lib.pw.detach({ guest: `netns:${G}`, guestIf: 'eth3' });
   assert.is(d.removed, true);
   assert.is(d.hostSide, a.hostSide);
   assert.not.ok(exists(G, 'eth3'));
   assert.not.ok(exists(H, a.hostSide!));
 
-  await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth4', address: '198.51.100.14/24' });
+  await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, guestIf: 'eth4', address: '198.51.100.14/24' });
   const r = cli('detach', '-i', 'eth4', `netns:${G}`);
   assert.is(r.status, 0, explain(r));
   assert.match(r.stdout, /^removed eth4 from netns \S+ and its host side veth4pl\w+\n$/, explain(r));
@@ -151,7 +143,7 @@ test('a link with an old version-1 mark (pipework:netns:<G>:<if>) is still ours:
   const G = guest('v1');
   ip(G, 'link', 'add', 'old0', 'type', 'veth', 'peer', 'name', 'old1');
   ip(G, 'link', 'set', 'old0', 'alias', `pipework:netns:${G}:old0`);
-  const d = await pw.detach({ guest: `netns:${G}`, guestIf: 'old0' });
+  const d = await lib.pw.detach({ guest: `netns:${G}`, guestIf: 'old0' });
   assert.is(d.removed, true, d.message);
   assert.not.ok(exists(G, 'old0'));
   assert.not.ok(exists(G, 'old1'), 'its peer went with it');
@@ -172,7 +164,7 @@ test('rollback after the default-route step restores the default route it replac
   sideLink(G, { defaultRoute: true });
   const o: AttachOptions = { hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.33/24', gateway: '198.51.100.1' };
   // The plan names the step; execution also runs checks the plan does not list, so the fault goes by title.
-  const plan = await pw.planAttach(o);
+  const plan = await lib.pw.planAttach(o);
   const at = plan.findIndex((s) => s.title.startsWith('set default route'));
   assert.ok(at >= 0, `a default-route step: ${JSON.stringify(plan.map((s) => s.title))}`);
   const defaultStep = plan[at]!.title;
@@ -183,7 +175,7 @@ test('rollback after the default-route step restores the default route it replac
   let injectedAt = '';
   const e = await pipeworkRejection(
     'attach with a fault after the default route',
-    pw.attach(o, {
+    lib.pw.attach(o, {
       beforeStep: (step) => {
         const last = previous;
         previous = step.title;
@@ -210,12 +202,12 @@ test('rollback after the default-route step restores the default route it replac
 test('after a successful attach, detach does NOT restore the default route the attach replaced (chosen: detach removes only what is ours)', async () => {
   const G = guest('okdef');
   sideLink(G, { defaultRoute: true });
-  await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.34/24', gateway: '198.51.100.1' });
+  await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.34/24', gateway: '198.51.100.1' });
   assert.equal(
     routes(G, 4).filter((x) => x.dst === 'default').map((x) => [x.gateway, x.dev]),
     [['198.51.100.1', 'eth1']],
   );
-  await pw.detach({ guest: `netns:${G}` });
+  await lib.pw.detach({ guest: `netns:${G}` });
   assert.equal(routes(G, 4).filter((x) => x.dst === 'default'), [], 'no default route: the one via side0 stays replaced');
 });
 
@@ -235,7 +227,7 @@ const routeAdds = (lines: string[]): string[] => lines.filter((l) => / route add
 test('gateway (a) inside the prefix: no on-link route, and --dry-run prints none', async () => {
   const G = guest('gwin');
   assert.equal(routeAdds(dryRun(G, '198.51.100.35/24@198.51.100.1')), []);
-  const r = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.35/24', gateway: '198.51.100.1' });
+  const r = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.35/24', gateway: '198.51.100.1' });
   assert.equal(r.routes, [{ dst: 'default', via: '198.51.100.1', dev: 'eth1' }]);
   const rs = routes(G, 4);
   assert.not.ok(rs.some((x) => x.dst === '198.51.100.1'), JSON.stringify(rs));
@@ -249,7 +241,7 @@ test('gateway (b) outside the prefix, reached through another interface: no /32 
   assert.equal(routeAdds(lines), [], lines.join('\n'));
   assert.ok(lines.includes(`ip netns exec ${G} ip route replace default via 192.0.2.1`), lines.join('\n'));
 
-  const r = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '192.0.2.1' });
+  const r = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '192.0.2.1' });
   assert.equal(r.routes, [{ dst: 'default', via: '192.0.2.1', dev: 'side0' }]);
   const rs = routes(G, 4);
   assert.not.ok(rs.some((x) => x.dst === '192.0.2.1'), `no on-link /32: ${JSON.stringify(rs)}`);
@@ -259,7 +251,7 @@ test('gateway (b) outside the prefix, reached through another interface: no /32 
     JSON.stringify(rs),
   );
   // And the same attach again is recognised as in place.
-  const again = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '192.0.2.1' });
+  const again = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '192.0.2.1' });
   assert.is(again.alreadyInPlace, true);
   assert.equal(again.routes, [{ dst: 'default', via: '192.0.2.1', dev: 'side0' }]);
 });
@@ -267,7 +259,7 @@ test('gateway (b) outside the prefix, reached through another interface: no /32 
 test('gateway (c) outside the prefix and unreachable: the on-link /32 on eth1 is added, and --dry-run prints it', async () => {
   const G = guest('gwout');
   assert.equal(routeAdds(dryRun(G, '203.0.113.10/28@198.51.100.1')), [`ip netns exec ${G} ip route add 198.51.100.1/32 dev eth1`]);
-  const r = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '198.51.100.1' });
+  const r = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '203.0.113.10/28', gateway: '198.51.100.1' });
   assert.equal(r.routes, [
     { dst: '198.51.100.1/32', dev: 'eth1' },
     { dst: 'default', via: '198.51.100.1', dev: 'eth1' },
@@ -288,7 +280,7 @@ test('gateway (d) IPv6 link-local: no fe80::1/128 route, default via fe80::1 dev
   assert.equal(routeAdds(r0.stdout.split('\n')), [], r0.stdout);
   assert.not.ok(exists(G, 'eth1'), 'the dry run made nothing');
 
-  const r = await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '2001:db8::33/64', gateway: 'fe80::1' });
+  const r = await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '2001:db8::33/64', gateway: 'fe80::1' });
   assert.equal(r.routes, [{ dst: 'default', via: 'fe80::1', dev: 'eth1' }]);
   const rs = routes(G, 6);
   assert.not.ok(rs.some((x) => x.dst === 'fe80::1'), `no on-link /128: ${JSON.stringify(rs)}`);
@@ -304,19 +296,19 @@ test('dummy, a missing ovs* name and VLAN @10 on a bridge: UNSUPPORTED (CLI exit
   const cases: { what: string; lib: () => Promise<unknown>; argv: string[]; named: RegExp }[] = [
     {
       what: 'dummy0 (missing) as host interface',
-      lib: () => pw.attach({ hostIf: 'dummy0', guest: `netns:${G}`, address: '198.51.100.40/24' }),
+      lib: () => lib.pw.attach({ hostIf: 'dummy0', guest: `netns:${G}`, address: '198.51.100.40/24' }),
       argv: ['dummy0', `netns:${G}`, '198.51.100.40/24'],
       named: /dummy/,
     },
     {
       what: 'a missing ovs* name',
-      lib: () => pw.attach({ hostIf: 'ovs0', guest: `netns:${G}`, address: '198.51.100.41/24' }),
+      lib: () => lib.pw.attach({ hostIf: 'ovs0', guest: `netns:${G}`, address: '198.51.100.41/24' }),
       argv: ['ovs0', `netns:${G}`, '198.51.100.41/24'],
       named: /Open vSwitch/,
     },
     {
       what: 'VLAN @10 on a bridge',
-      lib: () => ops.attach(withVlan({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.42/24' }), host),
+      lib: () => ops.attach(withVlan({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.42/24' }), lib.host),
       argv: ['br0', `netns:${G}`, '198.51.100.42/24', '@10'],
       named: /VLAN/,
     },
@@ -354,7 +346,7 @@ withInfiniBand('an existing InfiniBand device as host interface: UNSUPPORTED (CL
   // Would run with an InfiniBand device ib0 in the host namespace.
   const G = guest('ib');
   const before = netState([H, G]);
-  const e = await pipeworkRejection('attach on ib0', pw.attach({ hostIf: 'ib0', guest: `netns:${G}`, address: '198.51.100.43/24' }));
+  const e = await pipeworkRejection('attach on ib0', lib.pw.attach({ hostIf: 'ib0', guest: `netns:${G}`, address: '198.51.100.43/24' }));
   assert.is(e.code, 'UNSUPPORTED', e.message);
   assert.match(e.message, /InfiniBand/);
   const r = cli('ib0', `netns:${G}`, '198.51.100.43/24');
@@ -368,9 +360,9 @@ test('re-running an attach of eth1 with a macvlan parent after a bridge made it:
   const G = guest('kinds');
   ip(H, 'link', 'add', 'par0', 'type', 'veth', 'peer', 'name', 'par1');
   try {
-    await pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.50/24' });
+    await lib.pw.attach({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.50/24' });
     const before = netState([H, G]);
-    const e = await pipeworkRejection('attach eth1 on par0', pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.50/24' }));
+    const e = await pipeworkRejection('attach eth1 on par0', lib.pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.50/24' }));
     assert.is(e.code, 'CONFLICT', e.message);
     assert.match(e.message, /made as a bridge link, and par0 now takes a macvlan one/);
     assert.equal(netState([H, G]), before, 'nothing changed (library)');

@@ -32,6 +32,7 @@ import { RTM_NEWLINK, decodeLink, decodeMacvlanMode, getLink, macvlanData, newLi
 import { pipeworkRejection } from './helpers/assert';
 import { capture, hasTcpdump } from './helpers/capture';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
+import { libraryOnHost } from './helpers/library';
 import { NetnsScope, ip, ipJson, run } from './helpers/netns';
 import { assertConflict, attachTwice, faultAtEveryStep } from './helpers/lifecycle';
 import { requireIf } from './helpers/skip';
@@ -43,8 +44,6 @@ const scope = new NetnsScope(TAG);
 const H = scope.name('host');
 const root = process.getuid?.() === 0;
 const withTcpdump = requireIf(test, hasTcpdump, 'tcpdump is not installed');
-let pw: Pipework;
-let host: Namespace;
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -92,12 +91,12 @@ function request(o: Ask): AttachRequest {
 }
 
 /** An attach through the operations layer, on the test's host namespace (or another one). */
-async function op(o: Ask, opts: RunOptions = {}, on: Namespace = host): Promise<AttachResult> {
+async function op(o: Ask, opts: RunOptions = {}, on: Namespace = lib.host): Promise<AttachResult> {
   return (await attach(request(o), on, opts)).result;
 }
 
 /** The PipeworkError an attach through the operations layer throws (fails the test when it succeeds). */
-async function opFails(o: Ask, beforeStep?: BeforeStep, on: Namespace = host): Promise<PipeworkError> {
+async function opFails(o: Ask, beforeStep?: BeforeStep, on: Namespace = lib.host): Promise<PipeworkError> {
   return pipeworkRejection(`attach ${JSON.stringify(o)}`, op(o, { beforeStep }, on));
 }
 
@@ -157,7 +156,7 @@ async function checkGuestLink(
   }
 
   // our decoder's view agrees
-  const s = await pw.show(`netns:${G}`);
+  const s = await lib.pw.show(`netns:${G}`);
   const v = s.interfaces.find((i) => i.name === want.dev)!;
   assert.ok(v, `show lists ${want.dev}`);
   assert.is(v.kind, 'macvlan');
@@ -188,18 +187,11 @@ function promiscuity(dev: string, ns = H): number {
 
 // ---- hooks ------------------------------------------------------------------
 
-test.before(() => {
+const lib = libraryOnHost(test, scope, () => {
   scope.create('host');
   noIpv6(H);
   parentPair(H, 'par0', 'par1', 1400);
-  pw = new Pipework({ hostNetns: H });
-  host = openHost(H);
-});
-
-test.after(() => {
-  pw?.close();
-  host?.close();
-  scope.cleanup();
+  return H;
 });
 
 // ---- 1. two guests on one parent, mode bridge -------------------------------
@@ -208,8 +200,8 @@ test('two guests with macvlans (mode bridge, the default) on one parent reach ea
   const A = guest('a');
   const B = guest('b');
   const hostBefore = ipJson(H, 'link', 'show').map((l: any) => l.ifname);
-  const ra = await pw.attach({ hostIf: 'par0', guest: `netns:${A}`, address: '198.51.100.10/24', gateway: '198.51.100.1', mac: '02:00:5e:00:53:0a' });
-  const rb = await pw.attach({ hostIf: 'par0', guest: `netns:${B}`, address: '198.51.100.11/24', gateway: '198.51.100.1' });
+  const ra = await lib.pw.attach({ hostIf: 'par0', guest: `netns:${A}`, address: '198.51.100.10/24', gateway: '198.51.100.1', mac: '02:00:5e:00:53:0a' });
+  const rb = await lib.pw.attach({ hostIf: 'par0', guest: `netns:${B}`, address: '198.51.100.11/24', gateway: '198.51.100.1' });
   for (const r of [ra, rb]) {
     assert.is(r.kind, 'macvlan');
     assert.is(r.link, 'macvlan on par0, mode bridge');
@@ -229,15 +221,15 @@ test('two guests with macvlans (mode bridge, the default) on one parent reach ea
   assert.ok(reaches(B, '198.51.100.10'), 'B reaches A');
   assert.equal(ipJson(H, 'link', 'show').map((l: any) => l.ifname), hostBefore, 'the host gained no link');
   assert.is(promiscuity('par0'), 1, 'macvlans are up on par0');
-  await pw.detach({ guest: `netns:${A}` });
-  await pw.detach({ guest: `netns:${B}` });
+  await lib.pw.detach({ guest: `netns:${A}` });
+  await lib.pw.detach({ guest: `netns:${B}` });
   assert.is(promiscuity('par0'), 0);
 });
 
 test("the guest's link is born in the guest: one RTM_NEWLINK, nothing named eth1 ever appears on the host; --dry-run says so and changes nothing", async () => {
   const G = guest('born');
   const before = netState([H, G]);
-  const plan = await pw.planAttach({ hostIf: 'par0', guest: `netns:${G}`, address: '203.0.113.10/24', mac: '02:00:5e:00:53:10' });
+  const plan = await lib.pw.planAttach({ hostIf: 'par0', guest: `netns:${G}`, address: '203.0.113.10/24', mac: '02:00:5e:00:53:10' });
   assert.equal(netState([H, G]), before, 'the dry run changed nothing');
   assert.equal(
     plan.map((s) => s.command),
@@ -295,7 +287,7 @@ withTcpdump("the gratuitous ARP leaves through the parent: seen on the parent's 
   const G = guest('garp');
   let mac = '';
   const frames = await capture(H, 'par1', 'arp and src host 198.51.100.77', 1, async () => {
-    mac = (await pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.77/24', mac: '02:00:5e:10:00:77' })).mac;
+    mac = (await lib.pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.77/24', mac: '02:00:5e:10:00:77' })).mac;
   });
   assert.is(mac, '02:00:5e:10:00:77');
   assert.is(frames.length, 1);
@@ -308,7 +300,7 @@ withTcpdump("the gratuitous ARP leaves through the parent: seen on the parent's 
   assert.is(arp.senderIp, '198.51.100.77');
   assert.is(arp.targetMac, mac);
   assert.is(arp.targetIp, '198.51.100.77');
-  await pw.detach({ guest: `netns:${G}` });
+  await lib.pw.detach({ guest: `netns:${G}` });
 });
 
 // ---- 3. re-runs ---------------------------------------------------------------
@@ -323,7 +315,7 @@ test('the same attach again is alreadyInPlace and changes nothing; another mode,
   const host2 = openHost(H2);
   try {
     const o = { hostIf: 'par0', guest: `netns:${G}`, address: '203.0.113.20/28', gateway: '198.51.100.1', mac: '02:00:5e:00:53:20' };
-    const [first, second, after1] = await attachTwice(pw, o, () => netState([H, G]));
+    const [first, second, after1] = await attachTwice(lib.pw, o, () => netState([H, G]));
     assert.is(second.link, 'macvlan on par0, mode bridge');
     assert.is(second.mac, first.mac);
     assert.equal(second.routes, first.routes, 'the on-link route and the default route are recognised');
@@ -357,7 +349,7 @@ test('the same attach again is alreadyInPlace and changes nothing; another mode,
     assert.is(e.code, 'CONFLICT');
     assert.match(e.message, /with MTU 1400, not par0's 1500: detach/);
     ip(H, 'link', 'set', 'par0', 'mtu', '1400');
-    await pw.detach({ guest: `netns:${G}` });
+    await lib.pw.detach({ guest: `netns:${G}` });
   } finally {
     host2.close();
     ip(H, 'link', 'del', 'par2');
@@ -390,7 +382,7 @@ test('rollback at every step (mode private): a failure injected before each step
     'announce 203.0.113.40 on eth1',
   ]);
   assert.is(linkOf(G, 'eth1').linkinfo.info_data.mode, 'private');
-  await pw.detach({ guest: `netns:${G}` });
+  await lib.pw.detach({ guest: `netns:${G}` });
   assert.equal(netState([H, G]), before);
 });
 
@@ -429,19 +421,19 @@ test('detach removes the macvlan and only it; detach --all removes macvlans and 
   ip(G, 'link', 'add', 'eth9', 'type', 'veth', 'peer', 'name', 'eth9p');
   try {
     const before = netState([H, G]);
-    await pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.60/24' });
-    const veth = await pw.attach({ hostIf: 'brD', guest: `netns:${G}`, guestIf: 'eth2', address: '192.0.2.60/24' });
+    await lib.pw.attach({ hostIf: 'par0', guest: `netns:${G}`, address: '198.51.100.60/24' });
+    const veth = await lib.pw.attach({ hostIf: 'brD', guest: `netns:${G}`, guestIf: 'eth2', address: '192.0.2.60/24' });
     const mid = netState([H]);
     assert.is(promiscuity('par0'), 1);
 
-    const d = await pw.detach({ guest: `netns:${G}`, guestIf: 'eth1' });
+    const d = await lib.pw.detach({ guest: `netns:${G}`, guestIf: 'eth1' });
     assert.is(d.removed, true);
     assert.is(d.hostSide, undefined, 'a macvlan has no host side');
     assert.is(d.message, `removed eth1 from netns ${G}`);
     assert.equal(ipJson(G, 'link', 'show').map((l: any) => l.ifname).sort(), ['eth2', 'eth9', 'eth9p', 'lo']);
     assert.equal(netState([H]), mid, 'the host: untouched (par0 is still there, brD keeps its port)');
     assert.is(promiscuity('par0'), 0, 'the macvlan is gone from par0');
-    const again = await pw.detach({ guest: `netns:${G}`, guestIf: 'eth1' });
+    const again = await lib.pw.detach({ guest: `netns:${G}`, guestIf: 'eth1' });
     assert.is(again.removed, false);
     assert.match(again.message, /nothing to detach/);
 
@@ -499,7 +491,7 @@ test('refused with one clear line, nothing changed: a loopback parent, the host 
   ip(H, 'link', 'set', 'brV', 'up');
   try {
     // The host end of another guest's veth.
-    const veth = await pw.attach({ hostIf: 'brV', guest: `netns:${X}`, address: '192.0.2.80/24' });
+    const veth = await lib.pw.attach({ hostIf: 'brV', guest: `netns:${X}`, address: '192.0.2.80/24' });
     const parMac = linkOf(H, 'par0').address;
     const before = netState([H, G, X]);
     const cases: [string, string[], string, RegExp][] = [
@@ -538,7 +530,7 @@ test('refused with one clear line, nothing changed: a loopback parent, the host 
     assert.is(e.code, 'HOSTIF_UNSUPPORTED');
     assert.equal(netState([H, G, X]), before, 'nothing changed');
   } finally {
-    await pw.detach({ guest: `netns:${X}` });
+    await lib.pw.detach({ guest: `netns:${X}` });
     ip(H, 'link', 'del', 'brV');
   }
 });
@@ -612,10 +604,10 @@ test('the host cannot reach its own macvlans through their parent (a kernel prop
   ip(H, 'addr', 'add', '203.0.113.129/25', 'dev', 'ph1');
   try {
     const G = guest('self');
-    await pw.attach({ hostIf: 'ph0', guest: `netns:${G}`, address: '203.0.113.2/25' });
+    await lib.pw.attach({ hostIf: 'ph0', guest: `netns:${G}`, address: '203.0.113.2/25' });
     assert.not.ok(reaches(G, '203.0.113.1', 1), "the guest does not reach the parent's own address");
     assert.not.ok(run('ip', ['netns', 'exec', H, 'busybox', 'ping', '-c', '1', '-W', '1', '203.0.113.2']).status === 0, 'nor the host the guest, through ph0');
-    await pw.detach({ guest: `netns:${G}` });
+    await lib.pw.detach({ guest: `netns:${G}` });
   } finally {
     ip(H, 'link', 'del', 'ph0');
   }
