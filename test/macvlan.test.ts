@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pipework, PipeworkError, type BeforeStep } from '../src';
-import { NLM_F_ACK, NLM_F_REQUEST, NetlinkSocket } from '../src/netlink';
+import { NetlinkSocket } from '../src/netlink';
 import { decodeArp } from '../src/packet';
 import { openGuest, openHost, type Namespace } from '../src/pipework/namespace';
 import { attach, type RunOptions } from '../src/pipework/operations';
@@ -32,6 +32,7 @@ import { RTM_NEWLINK, decodeLink, decodeMacvlanMode, getLink, macvlanData, newLi
 import { pipeworkRejection } from './helpers/assert';
 import { capture, hasTcpdump } from './helpers/capture';
 import { assertDistFresh, explain, netState, pipework } from './helpers/cli';
+import { macBytes, received, sent } from './helpers/golden';
 import { libraryOnHost } from './helpers/library';
 import { NetnsScope, ip, ipJson, run } from './helpers/netns';
 import { assertConflict, attachTwice, faultAtEveryStep } from './helpers/lifecycle';
@@ -660,27 +661,8 @@ const GOLDEN = {
   },
 } as const;
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const macBytes = (s: string): Buffer => Buffer.from(s.split(':').map((x) => parseInt(x, 16)));
 const PAR0 = 3;
 const GUEST_FD = 4;
-
-/** What the kernel receives from our socket: flags | REQUEST | ACK, seq and pid zeroed. */
-function sent(msg: Buffer): string {
-  const m = Buffer.from(msg);
-  m.writeUInt16LE(m.readUInt16LE(6) | NLM_F_REQUEST | NLM_F_ACK, 6);
-  m.writeUInt32LE(0, 8);
-  m.writeUInt32LE(0, 12);
-  return m.toString('hex');
-}
-
-/** A captured message with seq and pid zeroed. */
-function received(h: string | Buffer): string {
-  const m = typeof h === 'string' ? hex(h) : Buffer.from(h);
-  m.writeUInt32LE(0, 8);
-  m.writeUInt32LE(0, 12);
-  return m.toString('hex');
-}
 
 const ours = {
   plain: () => newLink({ name: 'mv0', mtu: 1400, mac: macBytes('02:00:00:00:00:01'), link: PAR0, kind: 'macvlan', infoData: macvlanData('bridge') }),

@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Address4, Address6 } from 'ip-address';
-import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NetlinkSocket, attrs } from '../src/netlink';
+import { NLM_F_ACK, NetlinkSocket, attrs } from '../src/netlink';
 import {
   AF_INET,
   AF_INET6,
@@ -57,11 +57,10 @@ import {
   type AddrSpec,
   type RouteSpec,
 } from '../src/rtnl';
+import { hex, macBytes, received, sent } from './helpers/golden';
 import { NetnsScope, ip, ipJson } from './helpers/netns';
 import { captureIp, have, iproute2Version } from './helpers/strace';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const mac = (s: string): Buffer => Buffer.from(s.split(':').map((x) => parseInt(x, 16)));
 const v4 = (s: string): Buffer => Buffer.from(new Address4(s).toArray());
 const v6 = (s: string): Buffer => Buffer.from(new Address6(s).canonicalForm().replace(/:/g, ''), 'hex');
 const ipBytes = (s: string): Buffer => (s.includes(':') ? v6(s) : v4(s));
@@ -206,24 +205,7 @@ const LOOKUP_BR0 = '30000000 1200 0100 0c620a6b 00000000 00000000 00000000 00000
 // The RTM_GETLINK dump `ip addr show` sent first: ifinfomsg family 0, IFLA_EXT_MASK RTEXT_FILTER_VF.
 const LINK_DUMP = '28000000 1200 0103 0c620a6b 00000000 00000000 00000000 00000000 00000000 0800 1d00 01000000';
 
-// ---- comparing -----------------------------------------------------------
-
-/** What the kernel receives from our socket: flags | REQUEST | ACK (or DUMP), seq and pid zeroed. */
-function sent(msg: Buffer, dump = false): string {
-  const m = Buffer.from(msg);
-  m.writeUInt16LE(m.readUInt16LE(6) | NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK), 6);
-  m.writeUInt32LE(0, 8);
-  m.writeUInt32LE(0, 12);
-  return m.toString('hex');
-}
-
-/** A captured message with seq and pid zeroed. */
-function received(h: string | Buffer): string {
-  const m = typeof h === 'string' ? hex(h) : Buffer.from(h);
-  m.writeUInt32LE(0, 8);
-  m.writeUInt32LE(0, 12);
-  return m.toString('hex');
-}
+// ---- comparing (sent() and received(): helpers/golden.ts) -----------------
 
 /** Which attributes nest, and whether a fixed struct leads their payload. */
 interface Schema {
@@ -271,7 +253,7 @@ test('ip link set dev veth0 mtu 1500 address 02:42:c6:33:64:30 == setLink({ inde
   // the same command without its alias: the captured bytes up to IFLA_IFALIAS
   const theirs = hex(received(GOLDEN.set.hex)).subarray(0, 52);
   theirs.writeUInt32LE(52, 0);
-  assert.is(sent(setLink({ index: 5, mtu: 1500, mac: mac('02:42:c6:33:64:30') })), theirs.toString('hex'));
+  assert.is(sent(setLink({ index: 5, mtu: 1500, mac: macBytes('02:42:c6:33:64:30') })), theirs.toString('hex'));
 });
 
 test('ip link del veth0 == delLink({ index: 5 })', () => {
@@ -333,7 +315,7 @@ test('ip addr show (its RTM_GETADDR) == dumpAddrs()', () => {
 // ---- encoders against iproute2: decoded, where bytes cannot match --------
 
 test('ip link set dev veth0 mtu 1500 address ... alias pwgold == setLink({ index, mtu, mac, alias })', () => {
-  assert.is(sent(setLink({ index: 5, mtu: 1500, mac: mac('02:42:c6:33:64:30'), alias: 'pwgold' })), received(GOLDEN.set.hex));
+  assert.is(sent(setLink({ index: 5, mtu: 1500, mac: macBytes('02:42:c6:33:64:30'), alias: 'pwgold' })), received(GOLDEN.set.hex));
 });
 
 test('ip link add br0 type bridge == newLink({ name, kind })', () => {
@@ -345,7 +327,7 @@ test('ip link add br1 up type bridge == newLink({ name, up, kind })', () => {
 });
 
 test('ip link add veth0 mtu 1400 master br0 up type veth peer name eth1 mtu 1400 address ... == newVeth(...)', () => {
-  const ours = newVeth({ name: 'veth0', mtu: 1400, master: 2, up: true }, { name: 'eth1', mtu: 1400, mac: mac('02:42:c6:33:64:21') });
+  const ours = newVeth({ name: 'veth0', mtu: 1400, master: 2, up: true }, { name: 'eth1', mtu: 1400, mac: macBytes('02:42:c6:33:64:21') });
   assert.is(sent(ours), received(GOLDEN.veth.hex));
   // the tree really went three levels down to the peer's attributes
   const d = decoded(sent(ours), 16, LINK_SCHEMA);
@@ -356,7 +338,7 @@ test('ip link add veth0 mtu 1400 master br0 up type veth peer name eth1 mtu 1400
 });
 
 test('... peer ... netns GUEST == newVeth(..., { nsFd }) with IFLA_NET_NS_FD where iproute2 puts it', () => {
-  const ours = newVeth({ name: 'veth1', mtu: 1400, master: 2, up: true }, { name: 'eth1', mtu: 1400, mac: mac('02:42:c6:33:64:22'), nsFd: GUEST_FD });
+  const ours = newVeth({ name: 'veth1', mtu: 1400, master: 2, up: true }, { name: 'eth1', mtu: 1400, mac: macBytes('02:42:c6:33:64:22'), nsFd: GUEST_FD });
   assert.is(sent(ours), received(GOLDEN.vethNetns.hex));
 });
 
@@ -507,11 +489,11 @@ live('our messages, sent in order, leave the state iproute2 leaves (ip -j of bot
     up: () => sock.request(setLink({ index: br0, up: true })),
     bridgeUp: () => sock.request(newLink({ name: 'br1', up: true, kind: 'bridge' })),
     veth: async () => {
-      await sock.request(newVeth({ name: 'veth0', mtu: 1400, master: br0, up: true }, { name: 'eth1', mtu: 1400, mac: mac('02:42:c6:33:64:21') }));
+      await sock.request(newVeth({ name: 'veth0', mtu: 1400, master: br0, up: true }, { name: 'eth1', mtu: 1400, mac: macBytes('02:42:c6:33:64:21') }));
       veth0 = await index('veth0');
     },
-    vethNetns: () => sock.request(newVeth({ name: 'veth1', mtu: 1400, master: br0, up: true }, { name: 'eth1', mtu: 1400, mac: mac('02:42:c6:33:64:22'), nsFd: guestFd })),
-    set: () => sock.request(setLink({ index: veth0, mtu: 1500, mac: mac('02:42:c6:33:64:30'), alias: 'pwgold' })),
+    vethNetns: () => sock.request(newVeth({ name: 'veth1', mtu: 1400, master: br0, up: true }, { name: 'eth1', mtu: 1400, mac: macBytes('02:42:c6:33:64:22'), nsFd: guestFd })),
+    set: () => sock.request(setLink({ index: veth0, mtu: 1500, mac: macBytes('02:42:c6:33:64:30'), alias: 'pwgold' })),
     addr4: () => sock.request(newAddr({ index: br0, family: AF_INET, address: v4('198.51.100.33'), prefixLength: 24, broadcast: v4('198.51.100.255') })),
     addr6: () => sock.request(newAddr({ index: br0, family: AF_INET6, address: v6('2001:db8::5'), prefixLength: 64, flags: IFA_F_NODAD })),
     routeDev: () => sock.request(newRoute({ family: AF_INET, dst: v4('198.51.100.1'), dstLength: 32, oif: br0 })),
