@@ -14,6 +14,7 @@ import { NetlinkSocket, readHeader } from '../src/netlink';
 import { RTM_NEWLINK, RTNLGRP_LINK } from '../src/rtnl';
 import { loadBackend, type Sys, type SysSocket } from '../src/sys';
 import { POLL_TIMEOUT_MS } from '../src/sys/ffi';
+import { syscallFailure } from './helpers/assert';
 import { BIN, ROOT, assertDistFresh } from './helpers/cli';
 import { NETNS_DIR, NetnsScope, ip } from './helpers/netns';
 import { requireIf, requireRoot } from './helpers/skip';
@@ -129,16 +130,6 @@ maybe('the CLI refuses an unknown PIPEWORK_BACKEND with exit 2 and one line', ()
 
 // ---- the same errors ------------------------------------------------------------
 
-function failure(fn: () => SysSocket): Record<string, unknown> {
-  try {
-    fn().close();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
-  }
-  throw new Error('expected a failure');
-}
-
 maybe('both backends fail alike: socket() EPROTONOSUPPORT, bind() ENODEV, setns() EINVAL', () => {
   const backends: Sys[] = [loadBackend('addon'), loadBackend('ffi')];
   const notNs = fs.openSync('/dev/null', 'r');
@@ -149,7 +140,7 @@ maybe('both backends fail alike: socket() EPROTONOSUPPORT, bind() ENODEV, setns(
       ['setns into something not a namespace', (s) => s.openNetlink(0, notNs), { code: 'EINVAL', errno: -22, syscall: 'setns' }],
     ];
     for (const [what, fn, want] of cases) {
-      const [a, f] = backends.map((s) => failure(() => fn(s)));
+      const [a, f] = backends.map((s) => syscallFailure(() => fn(s)));
       for (const k of Object.keys(want)) assert.is(a![k], want[k], `${what}: addon ${k}`);
       assert.equal(f, a, `${what}: ffi and addon differ`);
     }
@@ -164,15 +155,6 @@ maybe('both backends fail alike in openFile: open() ENOENT inside a namespace, a
   const backends: Sys[] = [loadBackend('addon'), loadBackend('ffi')];
   const nsFd = fs.openSync(path.join(NETNS_DIR, freshNs()), 'r');
   const notNs = fs.openSync('/dev/null', 'r');
-  const attempt = (fn: () => number): Record<string, unknown> => {
-    try {
-      fs.closeSync(fn());
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      return { code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
-    }
-    throw new Error('expected a failure');
-  };
   try {
     // lo exists in every namespace; pwffi0 in none (this one is fresh).
     const missing = '/proc/sys/net/ipv6/conf/pwffi0/disable_ipv6';
@@ -182,7 +164,7 @@ maybe('both backends fail alike in openFile: open() ENOENT inside a namespace, a
       ['setns into something not a namespace', (s) => s.openFile('/proc/sys/net/ipv4/ip_forward', fs.constants.O_RDONLY, notNs), { code: 'EINVAL', errno: -22, syscall: 'setns' }],
     ];
     for (const [what, fn, want] of cases) {
-      const [a, f] = backends.map((s) => attempt(() => fn(s)));
+      const [a, f] = backends.map((s) => syscallFailure(() => fn(s)));
       for (const k of Object.keys(want)) assert.is(a![k], want[k], `${what}: addon ${k}`);
       assert.equal(f, a, `${what}: ffi and addon differ`);
     }

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
 import { readSysctl, writeSysctl } from '../src/netns';
 import { sys } from '../src/sys';
-import { throwsUsage } from './helpers/assert';
+import { syscallFailure, throwsUsage } from './helpers/assert';
 import { NETNS_DIR, NetnsScope, ip, ipTry, nsExec } from './helpers/netns';
 import { requireIf } from './helpers/skip';
 
@@ -40,16 +40,6 @@ test.after(() => {
 
 const threadNs = () => fs.readlinkSync('/proc/thread-self/ns/net');
 const processNs = () => fs.readlinkSync('/proc/self/ns/net');
-
-function sysFailure(fn: () => number): Record<string, unknown> {
-  try {
-    fs.closeSync(fn());
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
-  }
-  throw new Error('expected a failure');
-}
 
 function pipeworkFailure(fn: () => unknown): PipeworkError {
   try {
@@ -108,13 +98,13 @@ maybe(`${sys().name}: readSysctl sees what sysctl -w set in the namespace; write
 maybe(`${sys().name}: a missing interface fails with one error shape`, () => {
   const missing = '/proc/sys/net/ipv6/conf/pwsysctl9/disable_ipv6';
   // The addon's shape, which the ffi backend copies: this file runs once per backend.
-  assert.equal(sysFailure(() => sys().openFile(missing, fs.constants.O_RDONLY, nsFd)), {
+  assert.equal(syscallFailure(() => sys().openFile(missing, fs.constants.O_RDONLY, nsFd)), {
     code: 'ENOENT',
     errno: -2,
     syscall: 'open',
     message: 'ENOENT: No such file or directory, open',
   });
-  assert.equal(sysFailure(() => sys().openFile('/proc/sys/net/x\0y', fs.constants.O_RDONLY, nsFd)), {
+  assert.equal(syscallFailure(() => sys().openFile('/proc/sys/net/x\0y', fs.constants.O_RDONLY, nsFd)), {
     code: 'EINVAL',
     errno: -22,
     syscall: 'open',
@@ -135,7 +125,7 @@ maybe(`${sys().name}: the kernel's refusals carry its errno; a handle that is no
   assert.match(bad.message, `cannot write seven to sysctl ${KEY}: EINVAL`);
   const notNs = fs.openSync('/dev/null', 'r');
   try {
-    assert.equal(sysFailure(() => sys().openFile(PROC, fs.constants.O_RDONLY, notNs)), {
+    assert.equal(syscallFailure(() => sys().openFile(PROC, fs.constants.O_RDONLY, notNs)), {
       code: 'EINVAL',
       errno: -22,
       syscall: 'setns',

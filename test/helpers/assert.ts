@@ -1,4 +1,5 @@
 // Assertions shared by the test files.
+import * as fs from 'node:fs';
 import * as assert from 'uvu/assert';
 import { PipeworkError } from '../../src/errors';
 
@@ -28,4 +29,21 @@ export async function pipeworkRejection(what: string, p: Promise<unknown>): Prom
     return e as PipeworkError;
   }
   throw new Error('unreachable');
+}
+
+/**
+ * What a system call's failure carries (code, errno, syscall, message), for
+ * comparing the backends; if fn succeeds, what it opened (an fd or a socket)
+ * is closed and this throws.
+ */
+export function syscallFailure(fn: () => number | { close(): void }): Record<string, unknown> {
+  try {
+    const opened = fn();
+    if (typeof opened === 'number') fs.closeSync(opened);
+    else opened.close();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { code: err.code, errno: err.errno, syscall: err.syscall, message: err.message };
+  }
+  throw new Error('expected a failure');
 }
