@@ -45,7 +45,8 @@ async function ifindexOf(ns: Namespace, guest: Guest, dev: string): Promise<numb
   return link.index;
 }
 
-function encode(req: TcQdiscRequest | TcClassRequest, ifindex: number, clock: Clock): Buffer {
+/** The request tc would send for req, on the interface of that index. */
+export function encodeTc(req: TcQdiscRequest | TcClassRequest, ifindex: number, clock: Clock): Buffer {
   if (req.object === 'qdisc') {
     const t = { ifindex, handle: req.handle, parent: req.parent };
     return req.verb === 'del' ? delQdisc(t, req.qdisc, clock) : newQdisc(req.verb, t, req.qdisc!, clock);
@@ -64,7 +65,7 @@ function what(req: TcQdiscRequest | TcClassRequest): string {
 /** The one step of a change: the request encoded now (so a bad combination fails before anything is sent). */
 export async function planTc(req: TcQdiscRequest | TcClassRequest, ns: Namespace, guest: Guest, psched = readPsched()): Promise<Planned<TcResult>> {
   const ifindex = await ifindexOf(ns, guest, req.dev);
-  const msg = encode(req, ifindex, new Clock(psched));
+  const msg = encodeTc(req, ifindex, new Clock(psched));
   const command = tcCommand(req);
   const title = `${req.verb} ${what(req)} on ${req.dev} of ${describeGuest(guest)}`;
   const result: TcResult = {

@@ -72,7 +72,9 @@ export function dumpClasses(ifindex: number): Buffer {
 
 /** `tc class add|replace|change dev IF parent X:Y|root classid X:Y htb OPTIONS`. */
 export function newClass(verb: TcChange, t: Tcmsg, spec: HtbClassSpec, clock: Clock): Buffer {
-  const b = new MessageBuilder(RTM_NEWTCLASS, changeFlags(verb), 4096);
+  // tc_class.c asks a class replace with NLM_F_CREATE alone (tc_qdisc.c adds NLM_F_REPLACE for a qdisc).
+  const flags = verb === 'replace' ? NLM_F_CREATE : changeFlags(verb);
+  const b = new MessageBuilder(RTM_NEWTCLASS, flags, 4096);
   b.struct(tcmsg(t));
   b.string(TCA_KIND, spec.kind);
   htbClassOptions(b, spec, clock);
