@@ -17,15 +17,17 @@ export const tcCommand: Command<TcRequest, TcResult> = {
   options: [],
   help: `\
 Traffic control (tc inside the guest):
-  tc <guest> qdisc add|replace|change|del dev IF root|ingress|parent X:Y [handle X:] KIND ...
+  tc <guest> qdisc add|replace|change|del dev IF root|ingress|parent X:Y
+                 [handle X:] KIND OPTIONS...
   tc <guest> qdisc show [dev IF]
-  tc <guest> class add|replace|change|del dev IF parent X:Y classid X:Y htb rate R [ceil R] ...
+  tc <guest> class add|replace|change|del dev IF parent X:Y classid X:Y
+                 htb rate R [ceil R] ...
   tc <guest> class show dev IF
                  what \`tc\` does, in the guest's namespace, with tc's words,
                  units (1mbit, 32kbit, 400ms, 30%) and bytes; qdisc kinds:
                  ${QDISC_KIND_NAMES.join(', ')}
                    pipework tc web1 qdisc add dev eth1 root netem loss 30%
-                   pipework tc web1 qdisc add dev eth1 root tbf rate 1mbit burst 32kbit latency 400ms
+                   pipework tc web1 qdisc add dev eth1 root htb default 10
 `,
 
   parse(line) {
