@@ -42,7 +42,8 @@ export const prio: QdiscKind<PrioSpec> = {
     // parse_rtattr_nested_compat: the attributes sit in a nested TCA_OPTIONS after the aligned struct.
     const nested = attrMap(options, PRIO_QOPT_LEN).get(TCA_OPTIONS);
     const mq = nested ? attrMap(nested).get(TCA_PRIO_MQ) : undefined;
-    const multiqueue = !!mq && mq.length >= 1 && mq.readUInt8(0) !== 0;
+    // tc sends it as a flag (no payload); a u8 0 would mean off.
+    const multiqueue = !!mq && (mq.length === 0 || mq.readUInt8(0) !== 0);
     const text = [`bands ${bands}`, `priomap ${priomap.map((p) => ` ${p}`).join('')}`];
     if (mq) text.push(`multiqueue: ${multiqueue ? 'on' : 'off'}`);
     return { json: { bands, priomap, multiqueue }, text: joinText(text) };
