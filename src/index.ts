@@ -25,6 +25,8 @@ import {
   type WaitRequestOptions,
 } from './request';
 import { waitForLink, type WaitResult } from './pipework/wait';
+import { tcRequest } from './request/tc';
+import type { TcResult } from './pipework/tc';
 
 export { PipeworkError, type ErrorCode } from './errors';
 export type { AttachResult, GuestSummary, RouteSummary } from './pipework/results';
@@ -36,6 +38,8 @@ export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
 export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } from './request';
 export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
+export type { TcResult } from './pipework/tc';
+export type { TcRequest } from './request/tc';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
@@ -100,6 +104,14 @@ export class Pipework {
     return ops.show(showRequest({ guest }).guest, { resolve: this.resolve });
   }
 
+  /**
+   * tc inside the guest, with tc's words: pw.tc('web1', ['qdisc', 'add', 'dev',
+   * 'eth1', 'root', 'netem', 'loss', '30%']). With dryRun, changes nothing.
+   */
+  async tc(guest: string, words: readonly string[], o: { dryRun?: boolean } = {}): Promise<TcResult> {
+    return (await ops.tc(tcRequest(guest, words), { resolve: this.resolve, dryRun: o.dryRun })).result;
+  }
+
   close(): void {
     this.host?.close();
     this.host = undefined;
@@ -119,3 +131,4 @@ export const attach = (o: AttachOptions & ClientOptions): Promise<AttachResult> 
 export const detach = (o: DetachOptions & ClientOptions): Promise<DetachResult> => once(o, (pw) => pw.detach(o));
 export const gc = (o: ClientOptions & { dryRun?: boolean } = {}): Promise<GcResult> => once(o, (pw) => pw.gc(o));
 export const show = (guest: string, o: ClientOptions = {}): Promise<ShowResult> => once(o, (pw) => pw.show(guest));
+export const tc = (guest: string, words: readonly string[], o: ClientOptions & { dryRun?: boolean } = {}): Promise<TcResult> => once(o, (pw) => pw.tc(guest, words, o));

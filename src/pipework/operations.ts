@@ -10,6 +10,8 @@ import { describeGuest, openGuest, type Namespace, type OpenGuest } from './name
 import { describePlan, execute, type BeforeStep, type PlannedStep } from './plan';
 import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from '../request/types';
+import type { TcRequest } from '../request/tc';
+import { planTc, showTc, type TcResult } from './tc';
 
 export interface RunOptions {
   dryRun?: boolean | undefined;
@@ -74,4 +76,11 @@ export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {
 /** Removes the host-side devices we made whose guest is gone (gc.ts). */
 export async function gc(host: Namespace, opts: RunOptions = {}): Promise<Outcome<GcResult>> {
   return run(await planGc(host, opts.resolve), opts);
+}
+
+/** pipework tc: one tc request in the guest, or its qdiscs (classes) read back. */
+export function tc(req: TcRequest, opts: RunOptions = {}): Promise<Outcome<TcResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) =>
+    req.verb === 'show' ? { result: await showTc(req, ns, guest), plan: [], dryRun: !!opts.dryRun } : run(await planTc(req, ns, guest), opts),
+  );
 }

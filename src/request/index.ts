@@ -16,3 +16,4 @@ export { checkTimeoutMs, parseTimeout } from './timeout';
 export { refuseDhcp, refuseHostIfByMac } from './unsupported';
 export { show } from './quote';
 export { Words, keywords } from './words';
+export { tcRequest, tcCommand, type TcRequest, type TcQdiscRequest, type TcClassRequest, type TcShowRequest } from './tc';

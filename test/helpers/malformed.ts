@@ -143,7 +143,7 @@ export const UNSUPPORTED_LINES: Malformed[] = [
   { argv: ['br1', 'web1', 'dhcpcd', '02:42:c6:33:64:21'], mentions: 'dhcpcd' },
   { argv: ['route', 'web1', 'add', '203.0.113.0/24', 'via', '198.51.100.1'], mentions: 'route' },
   { argv: ['rule', 'web1', 'add', 'from', '198.51.100.33/32', 'table', '1'], mentions: 'rule' },
-  { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'netem', 'loss', '30%'], mentions: 'tc' },
+  { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'sfq'], mentions: 'sfq' },
   { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
   { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
   { argv: ['br1', 'web1', 'dhcp:-f'], mentions: 'dhcp:-f' },

@@ -5,6 +5,7 @@ import { attachCommand } from './attach';
 import { detachCommand } from './detach';
 import { gcCommand } from './gc';
 import { showCommand } from './show';
+import { tcCommand } from './tc';
 import { unsupportedCommand } from './unsupported';
 import { waitCommand } from './wait';
 
@@ -17,7 +18,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   // The original runs these as `ip netns exec <pid> ip route|ip rule|tc ...`.
   unsupportedCommand('route', "ip route inside the guest"),
   unsupportedCommand('rule', 'ip rule inside the guest'),
-  unsupportedCommand('tc', 'tc inside the guest'),
+  tcCommand,
 ];
 
 /** The command when the first word is no other's: the original's attach. */

@@ -1,0 +1,11 @@
+export * from './constants';
+export * from './core';
+export * from './qdisc';
+export * from './kinds';
+export * from './show';
+export type { TbfSpec } from './tbf';
+export type { HtbSpec, HtbClassSpec } from './htb';
+export type { PrioSpec } from './prio';
+export type { FqCodelSpec } from './fq_codel';
+export type { NetemSpec, Chance } from './netem';
+export type { IngressSpec } from './ingress';
