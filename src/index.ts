@@ -20,11 +20,17 @@ import {
   detachRequest,
   showRequest,
   waitRequest,
+  routeRequest,
+  ruleRequest,
+  type RouteOptions,
+  type RuleOptions,
   type AttachOptions,
   type DetachOptions,
   type WaitRequestOptions,
 } from './request';
 import { waitForLink, type WaitResult } from './pipework/wait';
+import type { RouteResult } from './pipework/route';
+import type { RuleResult } from './pipework/rule';
 
 export { PipeworkError, type ErrorCode } from './errors';
 export type { AttachResult, GuestSummary, RouteSummary } from './pipework/results';
@@ -36,6 +42,9 @@ export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
 export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } from './request';
 export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
+export type { RouteResult } from './pipework/route';
+export type { RuleResult } from './pipework/rule';
+export type { RouteOptions, RuleOptions } from './request';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
@@ -98,6 +107,16 @@ export class Pipework {
 
   async show(guest: string): Promise<ShowResult> {
     return ops.show(showRequest({ guest }).guest, { resolve: this.resolve });
+  }
+
+  /** `ip route ...` inside the guest: words (['add', '203.0.113.0/24', 'via', '198.51.100.1']) or the same as an object. */
+  async route(guest: string, words: readonly string[] | RouteOptions): Promise<RouteResult> {
+    return (await ops.route(routeRequest(guest, words), { resolve: this.resolve })).result;
+  }
+
+  /** `ip rule ...` inside the guest: words (['add', 'from', '198.51.100.33/32', 'table', '1']) or the same as an object. */
+  async rule(guest: string, words: readonly string[] | RuleOptions): Promise<RuleResult> {
+    return (await ops.rule(ruleRequest(guest, words), { resolve: this.resolve })).result;
   }
 
   close(): void {

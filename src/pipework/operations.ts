@@ -10,6 +10,10 @@ import { describeGuest, openGuest, type Namespace, type OpenGuest } from './name
 import { describePlan, execute, type BeforeStep, type PlannedStep } from './plan';
 import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from '../request/types';
+import type { RouteRequest } from '../request/route';
+import type { RuleRequest } from '../request/rule';
+import { planRoute, type RouteResult } from './route';
+import { planRule, type RuleResult } from './rule';
 
 export interface RunOptions {
   dryRun?: boolean | undefined;
@@ -74,4 +78,14 @@ export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {
 /** Removes the host-side devices we made whose guest is gone (gc.ts). */
 export async function gc(host: Namespace, opts: RunOptions = {}): Promise<Outcome<GcResult>> {
   return run(await planGc(host, opts.resolve), opts);
+}
+
+/** pipework route: in the guest's namespace; show and get only read. */
+export function route(req: RouteRequest, opts: RunOptions = {}): Promise<Outcome<RouteResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planRoute(req, ns, guest), opts));
+}
+
+/** pipework rule: in the guest's namespace; show only reads. */
+export function rule(req: RuleRequest, opts: RunOptions = {}): Promise<Outcome<RuleResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planRule(req, ns, guest), opts));
 }

@@ -16,3 +16,5 @@ export { checkTimeoutMs, parseTimeout } from './timeout';
 export { refuseDhcp, refuseHostIfByMac } from './unsupported';
 export { show } from './quote';
 export { Words, keywords } from './words';
+export { routeRequest, routeWords, type RouteRequest, type RouteOptions, type RouteCommand } from './route';
+export { ruleRequest, ruleWords, type RuleRequest, type RuleOptions, type RuleCommand } from './rule';

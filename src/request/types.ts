@@ -1,5 +1,7 @@
 // Normalised requests: what the CLI parser and the library API both produce,
 // and what planning consumes. Everything here is already validated.
+import type { RouteRequest } from './route';
+import type { RuleRequest } from './rule';
 
 export type Family = 4 | 6;
 
@@ -63,7 +65,7 @@ export interface WaitRequest {
   timeoutMs?: number | undefined;
 }
 
-export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest;
+export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest | RouteRequest | RuleRequest;
 
 /** Options accepted anywhere on the command line. */
 export interface GlobalOptions {
