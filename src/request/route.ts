@@ -76,7 +76,7 @@ export interface RouteOptions {
   mark?: number | undefined;
 }
 
-const WHAT = 'pipework route';
+const WHAT = 'route';
 
 /** The words of the object form, in the order the grammar reads them; every check is the words'. */
 export function routeOptionWords(o: RouteOptions): string[] {

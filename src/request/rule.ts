@@ -52,7 +52,7 @@ export interface RuleOptions {
   goto?: number | undefined;
 }
 
-const WHAT = 'pipework rule';
+const WHAT = 'rule';
 
 export function ruleOptionWords(o: RuleOptions): string[] {
   if (typeof o !== 'object' || o === null) throw usage(`${WHAT}: expected words or an object, not ${typeof o}`);

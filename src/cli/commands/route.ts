@@ -33,7 +33,8 @@ Route (ip route inside the guest, as the original; sent as netlink):
                    pipework route web1 add 203.0.113.0/24 via 198.51.100.1
   route <guest> get ADDR [from ADDR] [oif IF] [mark N]
                  the route the kernel picks, as ip route get prints it
-  route <guest> show|flush [table T|all] [dev IF] [proto P] [scope S] [type TYPE]
+  route <guest> show|flush [table T|all] [dev IF] [proto P] [scope S]
+        [type TYPE]
                  list (or delete) routes as ip route show prints them
                    pipework route web1 show table all
 `,
