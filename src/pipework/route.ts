@@ -18,7 +18,6 @@ import {
   routeGetMessage,
   routeMessage,
   type RouteMessageSpec,
-  type RouteVerb,
 } from '../rtnl';
 import { describeGuest, type Namespace } from './namespace';
 import { change, type Step } from './plan';
@@ -71,9 +70,29 @@ export async function planRoute(req: RouteRequest, ns: Namespace, guest: Guest):
   }
   const { words } = routeWords(req);
   result.route = words.slice(1).join(' ');
-  const msg = routeMessage(req.command as RouteVerb, messageSpec(req, oif));
+  const msg = encodeRouteRequest(req, oif);
   const title = `${req.command} route ${result.route} in ${describeGuest(guest)}`;
   return { steps: [change(title, routeCommandLine(ns, req), async () => void (await ns.sock.request(msg)))], result };
+}
+
+/** The message the request sends (a dump request for show and flush), `dev` being ifindex oif: pure. */
+export function encodeRouteRequest(req: RouteRequest, oif: number | undefined): Buffer {
+  const family = req.family ?? 4;
+  if (req.command === 'get') {
+    const dst = req.dst as { address: string };
+    return routeGetMessage({
+      family: af(family),
+      dst: addressBytes({ family, address: dst.address }),
+      src: req.src === undefined ? undefined : addressBytes({ family, address: req.src }),
+      oif,
+      mark: req.mark,
+    });
+  }
+  if (req.command === 'show' || req.command === 'flush') {
+    const table = req.table === 'all' ? undefined : (req.table ?? RT_TABLE_MAIN);
+    return routeDumpMessage({ family: req.family === undefined ? 0 : af(req.family), table, protocol: req.proto, oif });
+  }
+  return routeMessage(req.command, messageSpec(req, oif));
 }
 
 function messageSpec(req: RouteRequest, oif: number | undefined): RouteMessageSpec {
@@ -99,15 +118,8 @@ function messageSpec(req: RouteRequest, oif: number | undefined): RouteMessageSp
 }
 
 async function get(req: RouteRequest, ns: Namespace, guest: Guest, oif: number | undefined): Promise<RouteJson> {
-  const family = req.family ?? 4;
   const dst = req.dst as { address: string };
-  const msg = routeGetMessage({
-    family: af(family),
-    dst: addressBytes({ family, address: dst.address }),
-    src: req.src === undefined ? undefined : addressBytes({ family, address: req.src }),
-    oif,
-    mark: req.mark,
-  });
+  const msg = encodeRouteRequest(req, oif);
   let reply: Buffer | undefined;
   try {
     [reply] = await ns.sock.request(msg);
@@ -125,7 +137,7 @@ async function list(req: RouteRequest, ns: Namespace, oif: number | undefined): 
   const family = req.family === undefined ? 0 : af(req.family);
   let dumped: Buffer[];
   try {
-    dumped = await ns.sock.dump(routeDumpMessage({ family, table, protocol: req.proto, oif }));
+    dumped = await ns.sock.dump(encodeRouteRequest(req, oif));
   } catch (e) {
     // A table that never held a route does not exist yet: it lists nothing ("FIB table does not exist").
     if (e instanceof NetlinkError && e.code === 'ENOENT') return [];

@@ -51,9 +51,19 @@ export async function planRule(req: RuleRequest, ns: Namespace, guest: Guest): P
     result.rules = (await ns.sock.dump(ruleDumpMessage(family))).map(decodeRule).filter((r) => r.family === family).map(ruleJson);
     return { steps: [], result };
   }
+  const msg = encodeRuleRequest(req);
+  result.rule = ruleWords(req).words.slice(1).join(' ');
+  const title = `${req.command} rule ${result.rule} in ${describeGuest(guest)}`;
+  return { steps: [change(title, ruleCommandLine(ns, req), async () => void (await ns.sock.request(msg)))], result };
+}
+
+/** The message the request sends: pure. */
+export function encodeRuleRequest(req: RuleRequest): Buffer {
+  const family = req.family === 4 ? AF_INET : AF_INET6;
+  if (req.command === 'show') return ruleDumpMessage(family);
   const prefix = (p: RuleRequest['from']): RulePrefix | undefined =>
     p === undefined ? undefined : p === 'all' ? { length: 0 } : { bytes: addressBytes(p), length: p.length };
-  const msg = ruleMessage(req.command, {
+  return ruleMessage(req.command, {
     family,
     priority: req.priority,
     invert: req.not,
@@ -66,9 +76,6 @@ export async function planRule(req: RuleRequest, ns: Namespace, guest: Guest): P
     table: req.table,
     goto: req.goto,
   });
-  result.rule = ruleWords(req).words.slice(1).join(' ');
-  const title = `${req.command} rule ${result.rule} in ${describeGuest(guest)}`;
-  return { steps: [change(title, ruleCommandLine(ns, req), async () => void (await ns.sock.request(msg)))], result };
 }
 
 const hex = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
