@@ -128,8 +128,12 @@ export function ruleRequest(guest: string, input: readonly string[] | RuleOption
 function readFwmark(w: Words, k: string, req: RuleRequest): void {
   const word = w.next(`a mark after ${k}`);
   const slash = word.indexOf('/');
-  req.fwmark = parseU32(w, slash < 0 ? word : word.slice(0, slash), k, 'a mark');
-  if (slash >= 0) req.fwmask = parseU32(w, word.slice(slash + 1), k, 'a mask after /');
+  try {
+    req.fwmark = parseU32(w, slash < 0 ? word : word.slice(0, slash), k, 'a mark');
+    if (slash >= 0) req.fwmask = parseU32(w, word.slice(slash + 1), k, 'a mask after /');
+  } catch {
+    throw w.bad(word, `a mark (${k}): MARK[/MASK], each 0..4294967295`);
+  }
 }
 
 /** The request as `ip rule` words in the encoder's order (what --dry-run prints); -4/-6 go before `rule`. */
