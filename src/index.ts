@@ -20,6 +20,10 @@ import {
   detachRequest,
   showRequest,
   waitRequest,
+  routeRequest,
+  ruleRequest,
+  type RouteOptions,
+  type RuleOptions,
   type AttachOptions,
   type DetachOptions,
   type WaitRequestOptions,
@@ -27,6 +31,8 @@ import {
 import { waitForLink, type WaitResult } from './pipework/wait';
 import { tcRequest } from './request/tc';
 import type { TcResult } from './pipework/tc';
+import type { RouteResult } from './pipework/route';
+import type { RuleResult } from './pipework/rule';
 
 export { PipeworkError, type ErrorCode } from './errors';
 export type { AttachResult, GuestSummary, RouteSummary } from './pipework/results';
@@ -40,6 +46,9 @@ export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } f
 export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
 export type { TcResult } from './pipework/tc';
 export type { TcRequest } from './request/tc';
+export type { RouteResult } from './pipework/route';
+export type { RuleResult } from './pipework/rule';
+export type { RouteOptions, RuleOptions } from './request';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
@@ -110,6 +119,16 @@ export class Pipework {
    */
   async tc(guest: string, words: readonly string[], o: { dryRun?: boolean } = {}): Promise<TcResult> {
     return (await ops.tc(tcRequest(guest, words), { resolve: this.resolve, dryRun: o.dryRun })).result;
+  }
+
+  /** `ip route ...` inside the guest: words (['add', '203.0.113.0/24', 'via', '198.51.100.1']) or the same as an object. */
+  async route(guest: string, words: readonly string[] | RouteOptions): Promise<RouteResult> {
+    return (await ops.route(routeRequest(guest, words), { resolve: this.resolve })).result;
+  }
+
+  /** `ip rule ...` inside the guest: words (['add', 'from', '198.51.100.33/32', 'table', '1']) or the same as an object. */
+  async rule(guest: string, words: readonly string[] | RuleOptions): Promise<RuleResult> {
+    return (await ops.rule(ruleRequest(guest, words), { resolve: this.resolve })).result;
   }
 
   close(): void {

@@ -12,6 +12,10 @@ import { runShow, type ShowResult } from './show';
 import type { AttachRequest, DetachRequest } from '../request/types';
 import type { TcRequest } from '../request/tc';
 import { planTc, showTc, type TcResult } from './tc';
+import type { RouteRequest } from '../request/route';
+import type { RuleRequest } from '../request/rule';
+import { planRoute, type RouteResult } from './route';
+import { planRule, type RuleResult } from './rule';
 
 export interface RunOptions {
   dryRun?: boolean | undefined;
@@ -83,4 +87,14 @@ export function tc(req: TcRequest, opts: RunOptions = {}): Promise<Outcome<TcRes
   return withGuest(req.guest, opts.resolve, async ({ guest, ns }) =>
     req.verb === 'show' ? { result: await showTc(req, ns, guest), plan: [], dryRun: !!opts.dryRun } : run(await planTc(req, ns, guest), opts),
   );
+}
+
+/** pipework route: in the guest's namespace; show and get only read. */
+export function route(req: RouteRequest, opts: RunOptions = {}): Promise<Outcome<RouteResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planRoute(req, ns, guest), opts));
+}
+
+/** pipework rule: in the guest's namespace; show only reads. */
+export function rule(req: RuleRequest, opts: RunOptions = {}): Promise<Outcome<RuleResult>> {
+  return withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planRule(req, ns, guest), opts));
 }

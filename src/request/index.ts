@@ -17,3 +17,5 @@ export { refuseDhcp, refuseHostIfByMac } from './unsupported';
 export { show } from './quote';
 export { Words, keywords } from './words';
 export { tcRequest, tcCommand, type TcRequest, type TcQdiscRequest, type TcClassRequest, type TcShowRequest } from './tc';
+export { routeRequest, routeWords, type RouteRequest, type RouteOptions, type RouteCommand } from './route';
+export { ruleRequest, ruleWords, type RuleRequest, type RuleOptions, type RuleCommand } from './rule';

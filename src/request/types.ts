@@ -1,6 +1,8 @@
 // Normalised requests: what the CLI parser and the library API both produce,
 // and what planning consumes. Everything here is already validated.
 import type { TcRequest } from './tc';
+import type { RouteRequest } from './route';
+import type { RuleRequest } from './rule';
 
 export type Family = 4 | 6;
 
@@ -64,7 +66,7 @@ export interface WaitRequest {
   timeoutMs?: number | undefined;
 }
 
-export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest | TcRequest;
+export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest | RouteRequest | RuleRequest | TcRequest;
 
 /** Options accepted anywhere on the command line. */
 export interface GlobalOptions {

@@ -4,3 +4,4 @@ export * from './link';
 export * from './route';
 export * from './nsid';
 export * from './kinds/macvlan';
+export * from './rule';

@@ -1,7 +1,14 @@
 // RTM_NEWROUTE / DELROUTE / GETROUTE.
-import { MessageBuilder, attrMap, readU32, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
+import { MessageBuilder, attrMap, readU32, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
 import {
+  AF_INET,
+  AF_INET6,
   RTA_DST,
+  RTA_IIF,
+  RTA_SRC,
+  RTN_BROADCAST,
+  RTN_LOCAL,
+  RTNH_F_ONLINK,
   RTA_GATEWAY,
   RTA_OIF,
   RTA_PREFSRC,
@@ -12,6 +19,7 @@ import {
   RTM_NEWROUTE,
   RTN_UNICAST,
   RTPROT_BOOT,
+  RT_SCOPE_HOST,
   RT_SCOPE_LINK,
   RT_SCOPE_NOWHERE,
   RT_SCOPE_UNIVERSE,
@@ -156,4 +164,185 @@ export function decodeRoute(msg: Buffer): Route {
   if (a.has(RTA_PREFSRC)) route.prefsrc = Buffer.from(a.get(RTA_PREFSRC)!);
   if (a.has(RTA_PRIORITY)) route.metric = readU32(a.get(RTA_PRIORITY)!);
   return route;
+}
+
+// ---- the `pipework route` command: iproute2's whole `ip route` message ----
+//
+// The encoders above serve attach (a few fixed shapes). These serve the
+// route command, and lay a message out as iproute2 6.1's ip/iproute.c does
+// for the words in the order `ip route show` prints them:
+//   [TYPE] PREFIX [via GW] [dev D] [table T] [proto P] [scope S] [src A] [metric M] [onlink] [mtu N]
+// iproute2 appends an attribute when it reads its word, except RTA_OIF and
+// RTA_METRICS, which it appends after the last word; so in that word order
+// the attributes are DST, GATEWAY, TABLE (past 255), PREFSRC, PRIORITY, OIF, METRICS.
+
+// linux/rtnetlink.h
+export const RTA_METRICS = 8;
+export const RTA_CACHEINFO = 12;
+export const RTA_MARK = 16;
+export const RTA_PREF = 20;
+export const RTA_UID = 25;
+export const RTAX_LOCK = 1;
+export const RTAX_MTU = 2;
+export const RTAX_HOPLIMIT = 10;
+export const RTN_ANYCAST = 4;
+export const RTN_MULTICAST = 5;
+export const RTN_BLACKHOLE = 6;
+export const RTN_UNREACHABLE = 7;
+export const RTN_PROHIBIT = 8;
+export const RTN_NAT = 10;
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_LOCAL = 255;
+export const RTM_F_CLONED = 0x200;
+export const RTM_F_LOOKUP_TABLE = 0x1000;
+
+/** What the route command does with a route: NLM_F_* flags as `ip route add|replace|change|append|del` send them. */
+export type RouteVerb = 'add' | 'del' | 'replace' | 'change' | 'append';
+const VERB_FLAGS: Record<RouteVerb, number> = {
+  add: NLM_F_CREATE | NLM_F_EXCL,
+  replace: NLM_F_CREATE | NLM_F_REPLACE,
+  change: NLM_F_REPLACE,
+  append: NLM_F_CREATE | NLM_F_APPEND,
+  del: 0,
+};
+
+export interface RouteMessageSpec {
+  family: number;
+  /** RTA_DST's bytes; absent for `default` with an inferred family (iproute2 sends an all-zero one when -4/-6 was given). */
+  dst?: Uint8Array | undefined;
+  dstLength: number;
+  /** RTN_*; unicast when absent (nothing, on del: any type). */
+  type?: number | undefined;
+  gateway?: Uint8Array | undefined;
+  oif?: number | undefined;
+  /** main when absent. */
+  table?: number | undefined;
+  /** RTPROT_*; boot when absent (on del: any). */
+  protocol?: number | undefined;
+  /** RT_SCOPE_*; when absent, iproute2's choice from the type, family and gateway. */
+  scope?: number | undefined;
+  prefsrc?: Uint8Array | undefined;
+  metric?: number | undefined;
+  onlink?: boolean | undefined;
+  mtu?: number | undefined;
+}
+
+/** iproute2's scope when none is given (iproute_modify's `if (!scope_ok)`). */
+function defaultScope(verb: RouteVerb, s: RouteMessageSpec, type: number): number {
+  if (s.family === AF_INET6) return RT_SCOPE_UNIVERSE;
+  if (type === RTN_LOCAL || type === RTN_NAT) return RT_SCOPE_HOST;
+  if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) return RT_SCOPE_LINK;
+  if (verb === 'del') return RT_SCOPE_NOWHERE;
+  if (type === RTN_UNICAST || type === 0) return s.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  return RT_SCOPE_UNIVERSE;
+}
+
+/** RTM_NEWROUTE (add, replace, change, append) or RTM_DELROUTE (del), as `ip route VERB ...` sends it. */
+export function routeMessage(verb: RouteVerb, s: RouteMessageSpec): Buffer {
+  const del = verb === 'del';
+  const type = s.type ?? (del ? 0 : RTN_UNICAST);
+  const table = s.table ?? RT_TABLE_MAIN;
+  const b = new MessageBuilder(del ? RTM_DELROUTE : RTM_NEWROUTE, VERB_FLAGS[verb]);
+  b.struct(
+    rtmsg({
+      family: s.family,
+      dstLength: s.dstLength,
+      table: table < 256 ? table : RT_TABLE_UNSPEC,
+      protocol: s.protocol ?? (del ? 0 : RTPROT_BOOT),
+      scope: s.scope ?? defaultScope(verb, s, type),
+      type,
+      flags: s.onlink ? RTNH_F_ONLINK : 0,
+    }),
+  );
+  if (s.dst) b.bytes(RTA_DST, s.dst);
+  if (s.gateway) b.bytes(RTA_GATEWAY, s.gateway);
+  if (table >= 256) b.u32(RTA_TABLE, table);
+  if (s.prefsrc) b.bytes(RTA_PREFSRC, s.prefsrc);
+  if (s.metric !== undefined) b.u32(RTA_PRIORITY, s.metric);
+  if (s.oif !== undefined) b.u32(RTA_OIF, s.oif);
+  // RTA_METRICS nests RTAX_* attributes; iproute2 does not flag it NLA_F_NESTED.
+  if (s.mtu !== undefined) b.nest(RTA_METRICS, (m) => m.u32(RTAX_MTU, s.mtu!), false);
+  return b.finish();
+}
+
+/** The same route, sent back: a dumped route as RTM_DELROUTE (`ip route flush`) or RTM_NEWROUTE with CREATE|EXCL (putting it back). */
+export function resendRoute(dumped: Buffer, as: 'del' | 'add'): Buffer {
+  const m = Buffer.from(dumped);
+  m.writeUInt16LE(as === 'del' ? RTM_DELROUTE : RTM_NEWROUTE, 4);
+  m.writeUInt16LE(as === 'del' ? 0 : NLM_F_CREATE | NLM_F_EXCL, 6);
+  m.writeUInt32LE(0, 8);
+  m.writeUInt32LE(0, 12);
+  return m;
+}
+
+/**
+ * `ip route get ADDR [from ADDR] [oif DEV] [mark N]`: DST and SRC where
+ * their words stand, OIF and MARK after the last; IPv4 asks for the lookup
+ * through the rules and tables (RTM_F_LOOKUP_TABLE), which IPv6 does not know.
+ */
+export function routeGetMessage(q: { family: number; dst: Uint8Array; src?: Uint8Array | undefined; oif?: number | undefined; mark?: number | undefined }): Buffer {
+  const b = new MessageBuilder(RTM_GETROUTE, 0);
+  b.struct(rtmsg({ family: q.family, dstLength: q.dst.length * 8, srcLength: q.src ? q.src.length * 8 : 0, flags: q.family === AF_INET ? RTM_F_LOOKUP_TABLE : 0 }));
+  b.bytes(RTA_DST, q.dst);
+  if (q.src) b.bytes(RTA_SRC, q.src);
+  if (q.oif !== undefined) b.u32(RTA_OIF, q.oif);
+  if (q.mark) b.u32(RTA_MARK, q.mark);
+  return b.finish();
+}
+
+/**
+ * `ip route show|flush` asks the kernel for: a family (AF_UNSPEC for both),
+ * the table as RTA_TABLE (none for `table all`), the protocol in the header,
+ * the device as RTA_OIF; the kernel filters on these (strict checking), the
+ * rest is filtered after, as iproute2 does.
+ */
+export function routeDumpMessage(q: { family: number; table?: number | undefined; protocol?: number | undefined; oif?: number | undefined }): Buffer {
+  const b = new MessageBuilder(RTM_GETROUTE, 0);
+  b.struct(rtmsg({ family: q.family, protocol: q.protocol ?? 0 }));
+  if (q.table !== undefined) b.u32(RTA_TABLE, q.table);
+  if (q.oif !== undefined) b.u32(RTA_OIF, q.oif);
+  return b.finish();
+}
+
+/** Everything `ip route show` prints of a route. */
+export interface RouteDetail extends Route {
+  srcLength: number;
+  tos: number;
+  flags: number;
+  src?: Buffer | undefined;
+  /** RTAX_* values by number, and the RTAX_LOCK bits. */
+  metrics?: Map<number, number> | undefined;
+  metricsLock?: number | undefined;
+  pref?: number | undefined;
+  uid?: number | undefined;
+  mark?: number | undefined;
+  iif?: number | undefined;
+  /** rta_cacheinfo's expires (clock ticks) and error. */
+  expires?: number | undefined;
+  error?: number | undefined;
+}
+
+export function decodeRouteDetail(msg: Buffer): RouteDetail {
+  const r: RouteDetail = { ...decodeRoute(msg), srcLength: msg.readUInt8(18), tos: msg.readUInt8(19), flags: msg.readUInt32LE(24) };
+  const a = attrMap(msg, 16 + RTMSG_LEN);
+  if (a.has(RTA_SRC)) r.src = Buffer.from(a.get(RTA_SRC)!);
+  if (a.has(RTA_PREF)) r.pref = a.get(RTA_PREF)!.readUInt8(0);
+  if (a.has(RTA_UID)) r.uid = readU32(a.get(RTA_UID)!);
+  if (a.has(RTA_MARK)) r.mark = readU32(a.get(RTA_MARK)!);
+  if (a.has(RTA_IIF)) r.iif = readU32(a.get(RTA_IIF)!);
+  const ci = a.get(RTA_CACHEINFO);
+  if (ci && ci.length >= 16) {
+    r.expires = ci.readInt32LE(12);
+    r.error = ci.readUInt32LE(8);
+  }
+  const mx = a.get(RTA_METRICS);
+  if (mx) {
+    r.metrics = new Map();
+    for (const [type, v] of attrMap(mx)) {
+      if (v.length < 4) continue;
+      if (type === RTAX_LOCK) r.metricsLock = readU32(v);
+      else r.metrics.set(type, readU32(v));
+    }
+  }
+  return r;
 }

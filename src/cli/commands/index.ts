@@ -4,9 +4,10 @@ import type { AnyCommand } from '../command';
 import { attachCommand } from './attach';
 import { detachCommand } from './detach';
 import { gcCommand } from './gc';
+import { routeCommand } from './route';
+import { ruleCommand } from './rule';
 import { showCommand } from './show';
 import { tcCommand } from './tc';
-import { unsupportedCommand } from './unsupported';
 import { waitCommand } from './wait';
 
 export const COMMANDS: readonly AnyCommand[] = [
@@ -16,8 +17,8 @@ export const COMMANDS: readonly AnyCommand[] = [
   gcCommand,
   waitCommand,
   // The original runs these as `ip netns exec <pid> ip route|ip rule|tc ...`.
-  unsupportedCommand('route', "ip route inside the guest"),
-  unsupportedCommand('rule', 'ip rule inside the guest'),
+  routeCommand,
+  ruleCommand,
   tcCommand,
 ];
 
