@@ -456,7 +456,8 @@ function state(ns: string): unknown {
     master: l.master,
     kind: l.linkinfo?.info_kind,
     alias: l.ifalias,
-    address: /^02:42:c6:33:64:/.test(l.address) ? l.address : undefined,
+    // A bridge whose MAC was never set takes its lowest port's, recomputed as ports come and go: not ours to compare.
+    address: l.linkinfo?.info_kind !== 'bridge' && /^02:42:c6:33:64:/.test(l.address) ? l.address : undefined,
   }));
   const addrs = ipJson<any[]>(ns, 'addr', 'show').flatMap((l) =>
     (l.addr_info as any[])
