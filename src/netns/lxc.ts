@@ -131,25 +131,21 @@ export function containerCgroups(name: string, mounts: CgroupMount[], selfCgroup
 }
 
 interface ProcInfo {
-  ppid: number;
   /** Clock ticks since boot when it started (proc(5) stat field 22): with the PID, the process's identity. */
   start: string;
-  /** Whether it is PID 1 of a PID namespace below ours (the last NSpid field is 1). */
-  nsInit: boolean;
+  /** How many PID namespaces below ours it is PID 1 of the innermost of (0 when it is PID 1 of none). */
+  initDepth: number;
 }
 
-/** ppid and start time from /proc/PID/stat, after the last ')' (the command name may hold anything). */
+/** Start time from /proc/PID/stat (after the last ')': the command name may hold anything), NSpid from status. */
 function procInfo(pid: number): ProcInfo | undefined {
   const stat = readOr(`/proc/${pid}/stat`);
   const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const f = stat.slice(close + 2).split(' ');
-  const ppid = Number(f[1]);
-  const start = f[19];
-  if (!Number.isInteger(ppid) || start === undefined) return undefined;
-  // NSpid (Linux 4.1): the PID in each PID namespace, outermost first.
+  const start = close < 0 ? undefined : stat.slice(close + 2).split(' ')[19];
+  if (start === undefined || !/^\d+$/.test(start)) return undefined;
+  // NSpid (Linux 4.1): its PID in each PID namespace, ours first, its own last.
   const nspid = /^NSpid:\s*(.*)$/m.exec(readOr(`/proc/${pid}/status`))?.[1]?.trim().split(/\s+/) ?? [];
-  return { ppid, start, nsInit: nspid.length > 1 && nspid[nspid.length - 1] === '1' };
+  return { start, initDepth: nspid.length > 1 && nspid[nspid.length - 1] === '1' ? nspid.length - 1 : 0 };
 }
 
 /** The PIDs in a cgroup and the cgroups below it (v2 allows processes only in leaves: a systemd guest's init sits in init.scope). */
@@ -167,24 +163,24 @@ function cgroupPids(dir: string, depth = 0): number[] {
 }
 
 /**
- * The container's init among the processes of its cgroup: of those whose
- * parent is outside the cgroup (init, whose parent is lxc-start's monitor,
- * and processes lxc-attach put there, whose parent is lxc-attach), the one
- * that is PID 1 of its own PID namespace; when none is (a container sharing
- * the host's PID namespace), the oldest. A nested container's init has its
- * parent inside, so it is never taken.
+ * The container's init among the processes of its cgroup: the one that is
+ * PID 1 of the outermost PID namespace (LXC gives each container its own;
+ * what lxc-attach puts in the cgroup is not PID 1 of anything, and a nested
+ * container's init is PID 1 one namespace deeper). When none is PID 1 (a
+ * container sharing the host's PID namespace, or a kernel without NSpid),
+ * the oldest: the process LXC started before all the others. Not "the one
+ * whose parent is outside the cgroup": lxc-attach's processes are such too.
  */
 export function pickInit(pids: number[]): { pid: number; start: string } | undefined {
-  const inside = new Set(pids);
-  const roots: Array<{ pid: number } & ProcInfo> = [];
-  for (const pid of inside) {
+  const procs: Array<{ pid: number } & ProcInfo> = [];
+  for (const pid of new Set(pids)) {
     const info = procInfo(pid);
-    if (info && !inside.has(info.ppid)) roots.push({ pid, ...info });
+    if (info) procs.push({ pid, ...info });
   }
-  const inits = roots.filter((r) => r.nsInit);
-  const pool = inits.length > 0 ? inits : roots;
-  const older = (a: { start: string }, b: { start: string }) => Number(a.start) - Number(b.start);
-  const best = pool.sort((a, b) => older(a, b) || a.pid - b.pid)[0];
+  const depth = (p: ProcInfo) => p.initDepth || Infinity;
+  const rank = (a: { pid: number } & ProcInfo, b: { pid: number } & ProcInfo) =>
+    depth(a) - depth(b) || Number(BigInt(a.start) - BigInt(b.start)) || a.pid - b.pid;
+  const best = procs.sort(rank)[0];
   return best && { pid: best.pid, start: best.start };
 }
 
