@@ -15,6 +15,7 @@ import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
 import { resolveGuest, type Guest } from '../src/netns';
 import { cgroupMounts } from '../src/netns/lxc';
+import { describeMark, formatMark, parseMark } from '../src/pipework/mark';
 import { cleanupCgroups, dropNamedHierarchy, namedHierarchies, removeCgroup } from './helpers/lxc';
 import { run, uniquePrefix } from './helpers/netns';
 import { requireIf, requireRoot } from './helpers/skip';
@@ -157,6 +158,14 @@ test('mountinfo: v1 controllers and the v2 tree, escaped mount points, one entry
     { dir: '/sys/fs/cgroup/unified', root: '/', version: 2, controllers: [] },
     { dir: '/mnt/sub', root: '/lxc.payload.web1', version: 2, controllers: [] },
   ]);
+});
+
+test('marks: an LXC guest is recorded by its name, and reads back as LXC container NAME', () => {
+  const m = parseMark('pipework:2:bridge:lxc:web1:eth1');
+  assert.equal(m, { hostKind: 'bridge', kind: 'lxc', id: 'web1', ifname: 'eth1' });
+  assert.is(formatMark(m!), 'pipework:2:bridge:lxc:web1:eth1');
+  assert.is(describeMark(m!), 'LXC container web1');
+  assert.is(parseMark('pipework:2:bridge:lxd:web1:eth1'), undefined);
 });
 
 maybeV2('v2 lxc.payload.NAME: the PID 1 of a PID namespace is the init, not an older process lxc-attach-like beside it', async () => {
