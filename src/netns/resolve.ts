@@ -1,4 +1,4 @@
-// Guest resolution: a user's guest spec (docker:web1, netns:red, pid:123,
+// Guest resolution: a user's guest spec (docker:web1, lxc:web1, netns:red, pid:123,
 // path:/proc/123/ns/net, or unprefixed) to one open network-namespace fd.
 // Everything after resolution uses that fd, never the PID again.
 
@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
 import { ContainerInfo, dockerSocketPath, inspectContainer } from './docker';
 import { GUEST_KINDS, type GuestKind, type GuestRef } from './kinds';
+import { findLxcInit, lxcMissing } from './lxc';
 import { NETNS_RUN_DIR, isNetnsName, nsError, openNamedNetns, openPathNetns, openPidNetns, tryOpenNetns } from './nsfile';
 
 /** A resolved guest: its name, container id and PID as GuestRef says. */
@@ -82,10 +83,12 @@ class ResolvedGuest implements Guest {
  * Resolves a guest spec to an open network namespace.
  *
  * - `docker:X`: container X (name, full id or id prefix) through the Engine API.
+ * - `lxc:X`: LXC container X, through the cgroup its init lives in (lxc.ts).
  * - `netns:X`: /var/run/netns/X, as made by `ip netns add`.
  * - `pid:N`: /proc/N/ns/net.
  * - `path:P`: any namespace file (a bind mount, /proc/N/ns/net, ...).
- * - unprefixed: Docker, then a named netns, then digits as a PID. When
+ * - unprefixed: Docker, then a running LXC container, then a named netns,
+ *   then digits as a PID. When
  *   Docker cannot be asked (no socket, connection refused, no answer), a
  *   netns or process by that name still resolves; when none does, the error
  *   is DOCKER_UNREACHABLE, not GUEST_NOT_FOUND: a container of that name may
@@ -108,6 +111,8 @@ export async function resolveGuest(spec: string, opts: ResolveOptions = {}): Pro
         if (!g) throw new PipeworkError('GUEST_NOT_FOUND', `no container named ${rest}`);
         return g;
       }
+      case 'lxc':
+        return resolveLxc(spec, rest) ?? throwError(lxcMissing(rest));
       case 'netns':
         return new ResolvedGuest('netns', spec, rest, openNamedNetns(rest));
       case 'pid': {
@@ -145,6 +150,8 @@ async function resolveUnprefixed(spec: string, opts: ResolveOptions): Promise<Gu
       dockerError = e;
     }
   }
+  const lxc = resolveLxc(spec, spec);
+  if (lxc) return lxc;
   if (isNetnsName(spec)) {
     const path = `${NETNS_RUN_DIR}/${spec}`;
     const r = tryOpenNetns(path);
@@ -230,6 +237,16 @@ async function resolveDocker(
       throw new PipeworkError('GUEST_NOT_RUNNING', `container ${name} kept changing its process while being resolved`);
     }
   }
+}
+
+/** The running LXC container `name`, or null when no cgroup of that name holds a process. */
+function resolveLxc(spec: string, name: string): Guest | null {
+  const init = findLxcInit(name);
+  return init && new ResolvedGuest('lxc', spec, name, init.nsFd, { pid: init.pid });
+}
+
+function throwError(e: Error): never {
+  throw e;
 }
 
 /** A positive decimal PID, or undefined. */

@@ -59,11 +59,12 @@ export async function detach(req: DetachRequest, host: Namespace, opts: RunOptio
   try {
     return await withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), opts));
   } catch (e) {
-    // Only a container can exist without running: with no process it has no
+    // Only a container (Docker or LXC) can exist without running: with no process it has no
     // network namespace, so nothing of ours is left in it. The goal is reached.
     if (!(e instanceof PipeworkError && e.code === 'GUEST_NOT_RUNNING')) throw e;
+    const lxc = req.guest.startsWith('lxc:');
     const result: DetachResult = {
-      guest: { kind: 'docker', name: req.guest.replace(/^docker:/, '') },
+      guest: lxc ? { kind: 'lxc', name: req.guest.slice('lxc:'.length) } : { kind: 'docker', name: req.guest.replace(/^docker:/, '') },
       guestSide: req.all ? '*' : req.guestIf,
       removed: false,
       detached: [],

@@ -14,7 +14,7 @@ import { refuseHostIfByMac } from './unsupported';
 export interface AttachOptions {
   /** The host interface: a bridge (a missing br* name is created), or another kind the planner knows. */
   hostIf: string;
-  /** docker:NAME, netns:NAME, pid:N, path:P, or unprefixed (Docker, then netns, then PID). */
+  /** docker:NAME, lxc:NAME, netns:NAME, pid:N, path:P, or unprefixed (Docker, then LXC, then netns, then PID). */
   guest: string;
   /** Guest-side interface name (default eth1); the CLI's -i. */
   guestIf?: string | undefined;

@@ -17,7 +17,7 @@ export interface AttachRequest {
   op: 'attach';
   /** The host interface as the user named it (a bridge on this path). */
   hostIf: string;
-  /** The guest as the user named it: docker:web1, netns:red, pid:123, path:/..., or unprefixed. */
+  /** The guest as the user named it: docker:web1, lxc:web1, netns:red, pid:123, path:/..., or unprefixed. */
   guest: string;
   /** Guest-side interface name; pipework's default is eth1. */
   guestIf: string;

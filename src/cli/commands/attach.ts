@@ -37,7 +37,8 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
                  (a new bridge is created and brought up)
   <guest>        the container or namespace: a Docker container name or id, or
-                 docker:NAME, netns:NAME, pid:PID, path:/proc/PID/ns/net
+                 docker:NAME, lxc:NAME, netns:NAME, pid:PID,
+                 path:/proc/PID/ns/net (unprefixed: Docker, LXC, netns, PID)
   <ip>/<len>     address and prefix length, IPv4 or IPv6:
                    198.51.100.33/24   2001:db8::33/64
                  (an IPv4 netmask works too: 198.51.100.33/255.255.255.0)
