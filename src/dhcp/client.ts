@@ -116,7 +116,11 @@ export class DhcpLease extends EventEmitter {
       return lease;
     } catch (e) {
       lease.close();
-      if (timeout.signal.aborted && !opts.signal?.aborted) throw timeout.signal.reason;
+      if (timeout.signal.aborted && !opts.signal?.aborted) {
+        const drops = Object.entries(lease.drops).map(([why, n]) => `${why} (${n})`);
+        const reason = timeout.signal.reason as PipeworkError;
+        throw drops.length ? new PipeworkError('TIMEOUT', `${reason.message}; replies dropped: ${drops.join(', ')}`) : reason;
+      }
       throw e;
     } finally {
       clearTimeout(timer);

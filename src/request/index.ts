@@ -13,6 +13,7 @@ export { checkGuest } from './guest';
 export { checkHostNetns } from './host-netns';
 export { parseMacvlanMode } from './macvlan';
 export { checkTimeoutMs, parseTimeout } from './timeout';
-export { refuseDhcp, refuseHostIfByMac } from './unsupported';
+export { refuseHostIfByMac } from './unsupported';
+export { DEFAULT_DHCP_TIMEOUT_MS, DHCP_OPTIONS_HELP, isDhcpKeyword, parseDhcp, parseDhcpTimeout } from './dhcp';
 export { show } from './quote';
 export { Words, keywords } from './words';
