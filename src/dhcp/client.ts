@@ -111,7 +111,7 @@ export class DhcpLease extends EventEmitter {
     const timer = setTimeout(() => timeout.abort(new PipeworkError('TIMEOUT', `no DHCP lease for ${lease.label} within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
     const signals = [timeout.signal, lease.stop.signal, ...(opts.signal ? [opts.signal] : [])];
     try {
-      lease.current = await lease.init(AbortSignal.any(signals), o.requestAddress);
+      lease.current = await lease.init(AbortSignal.any(signals), o.requestAddress, o.requestAddress !== undefined);
       lease.state = 'bound';
       return lease;
     } catch (e) {
@@ -223,7 +223,32 @@ export class DhcpLease extends EventEmitter {
   }
 
   /** INIT until BOUND: the whole §4.4.1 dance, restarted after a NAK, a silent server or a declined address. */
-  private async init(signal: AbortSignal, prefer?: string): Promise<Lease> {
+  private async init(signal: AbortSignal, prefer?: string, reboot = false): Promise<Lease> {
+    if (reboot && prefer !== undefined) {
+      const asked: string = prefer;
+      // INIT-REBOOT (§4.4.2): ask for the address outright; a NAK (or silence) sends us to INIT.
+      const xid = this.xid();
+      const sent = Date.now();
+      const r = await this.transact({
+        frame: (secs) => msg.requestReboot(this.id, xid, secs, asked),
+        match: (r) => {
+          if (!this.ours(r, xid)) return undefined;
+          if (r.type === DHCPNAK) return r;
+          if (r.type !== DHCPACK) return void this.dropped('not an ACK or NAK while rebooting');
+          if (r.yiaddr !== asked || r.serverId === undefined) return void this.dropped('ACK for another address than requested');
+          return this.acceptable(r) ? r : undefined;
+        },
+        wait: (n) => retransmitDelayMs(n, this.random),
+        giveUp: (n) => n >= 1,
+        signal,
+      });
+      if (r?.type === DHCPACK) return toLease(r, sent);
+      if (r?.type === DHCPNAK) {
+        this.naks++;
+        this.emit('nak', r.message);
+      }
+      prefer = undefined;
+    }
     for (;;) {
       const xid = this.xid();
       const offer = await this.transact({

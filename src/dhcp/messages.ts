@@ -79,6 +79,13 @@ export function requestOffer(id: Identity, xid: number, secs: number, address: s
   return frame(id, { type: DHCPREQUEST, xid, secs, chaddr: id.mac, options });
 }
 
+/** INIT-REBOOT (§4.4.2): option 50, no 54, no ciaddr, broadcast. */
+export function requestReboot(id: Identity, xid: number, secs: number, address: string): Buffer {
+  const options = common(id, true);
+  options.splice(1, 0, [OPT.requestedAddress, ipv4Bytes(address)]);
+  return frame(id, { type: DHCPREQUEST, xid, secs, chaddr: id.mac, options });
+}
+
 /** RENEWING (unicast to the server) or REBINDING (broadcast): ciaddr set, neither 50 nor 54. */
 export function requestExtend(id: Identity, xid: number, secs: number, address: string, server?: { mac: Buffer; ip: string }): Buffer {
   const message = { type: DHCPREQUEST, xid, secs, chaddr: id.mac, ciaddr: address, options: common(id, true) };
