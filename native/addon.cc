@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -96,6 +98,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
                            InstanceMethod<&Socket::Send>("send"),
                            InstanceMethod<&Socket::Recv>("recv"),
                            InstanceMethod<&Socket::SetSockOptInt>("setsockopt"),
+                           InstanceMethod<&Socket::AttachFilter>("attachFilter"),
                            InstanceMethod<&Socket::Poll>("poll"),
                            InstanceMethod<&Socket::Pause>("pause"),
                            InstanceMethod<&Socket::Ref>("ref"),
@@ -154,6 +157,29 @@ class Socket : public Napi::ObjectWrap<Socket> {
     int name = info[1].As<Napi::Number>().Int32Value();
     int value = info[2].As<Napi::Number>().Int32Value();
     if (setsockopt(fd_, level, name, &value, sizeof value) < 0) return ThrowErrno(env, errno, "setsockopt");
+    return env.Undefined();
+  }
+
+  // attachFilter(program): SO_ATTACH_FILTER with a classic BPF program, given
+  // as the packed array of struct sock_filter (8 bytes each: u16 code, u8 jt,
+  // u8 jf, u32 k, host byte order; linux/filter.h). The kernel copies the
+  // program during setsockopt, so the buffer need not outlive the call. The
+  // struct sock_fprog that carries it holds a pointer, which is why this is
+  // its own primitive rather than a setsockopt of bytes.
+  Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    auto buf = info[0].As<Napi::Uint8Array>();
+    size_t n = buf.ByteLength();
+    if (n == 0 || n % sizeof(struct sock_filter) != 0 || n / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+      return ThrowErrno(env, EINVAL, "setsockopt");
+    }
+    std::vector<struct sock_filter> copy(n / sizeof(struct sock_filter));  // aligned storage for the instructions
+    memcpy(copy.data(), buf.Data(), n);
+    struct sock_fprog prog;
+    prog.len = static_cast<unsigned short>(copy.size());
+    prog.filter = copy.data();
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return ThrowErrno(env, errno, "setsockopt");
     return env.Undefined();
   }
 

@@ -78,7 +78,7 @@ maybe('attach: success (with its plan), dry run, and failure', () => {
   assert.ok(j.plan.every((s: any) => typeof s.command === 'string'), JSON.stringify(j.plan));
   failure(cli('nosuchif0', `netns:${G}`, '198.51.100.41/24'), 'attach', 'HOSTIF_NOT_FOUND', 1);
   failure(cli('br1', `netns:${G}`, '198.51.100.41'), 'attach', 'USAGE', 2);
-  failure(cli('--dry-run', 'br1', `netns:${G}`, 'dhcp'), 'attach', 'UNSUPPORTED', 3, true);
+  failure(cli('--dry-run', 'br1', `netns:${G}`, 'dhcp:-s x'), 'attach', 'USAGE', 2, true);
 });
 
 maybe('show: success and failure; a missing --host-netns fails show too (HOST_NETNS_NOT_FOUND, exit 1)', () => {

@@ -39,6 +39,11 @@ export interface Command<Q extends Request = Request, R = unknown> {
   run(request: Q, ctx: RunContext): Promise<Outcome<R>>;
   /** The human output for a success. */
   format(outcome: Outcome<R>, globals: Globals): string;
+  /**
+   * After the output: what stays in the foreground (a held DHCP lease), until
+   * it ends; its result is the exit status. Absent: exit at once.
+   */
+  linger?(outcome: Outcome<R>, log: (line: string) => void): Promise<number>;
 }
 
 /** A command as the table holds it, whatever its request and result types. */

@@ -22,7 +22,7 @@ export function usageLines(): string[] {
 
 function notSupportedYet(): string {
   const commands = COMMANDS.flatMap((c) => (c.unsupportedYet === undefined ? [] : [c.unsupportedYet]));
-  const items = ['dhcp, udhcpc, dhclient, dhcpcd', commands.join(', '), '--direct-phys', 'mac:<hostif-mac>', ...REFUSED_WHEN_PLANNING];
+  const items = [commands.join(', '), '--direct-phys', 'mac:<hostif-mac>', ...REFUSED_WHEN_PLANNING];
   const text = `Not supported yet (exit 3): ${items.join('; ')}.`;
   // Wrapped at 80 columns like the rest of the text.
   const lines: string[] = [];

@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     try {
       const outcome = await command.run(request, { host, dryRun: globals.dryRun });
       io.out(json ? successJson(command.op, outcome) : command.format(outcome, globals));
-      return 0;
+      return command.linger ? await command.linger(outcome, (l) => io.err(`pipework: ${l}`)) : 0;
     } finally {
       host.close();
     }

@@ -5,3 +5,5 @@ export * from './ip';
 export * from './checksum';
 export * from './arp';
 export * from './ndp';
+export * from './udp';
+export * from './dhcp';

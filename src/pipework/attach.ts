@@ -76,6 +76,7 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
     confirmGuest(ctx),
     ...(made.confirm ?? []),
     ...(hasAddress ? [announceStep(ctx)] : []),
+    ...(source.finish?.(ctx) ?? []),
   ];
   return {
     steps,

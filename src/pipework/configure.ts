@@ -50,7 +50,8 @@ export function addressStep(ctx: AttachContext): Step {
       ctx.addresses
         .map((a) => {
           const brd = a.family === 4 ? ipv4Broadcast(ipBytes(a.address).bytes, a.prefixLength) : undefined;
-          return `${ctx.guestNs.ip}addr add ${cidr(a)}${brd ? ` broadcast ${brd.join('.')}` : ''}${a.family === 6 ? ' nodad' : ''} dev ${ctx.dev}`;
+          const lft = ctx.addressLifetime === undefined ? '' : ` valid_lft ${ctx.addressLifetime} preferred_lft ${ctx.addressLifetime}`;
+          return `${ctx.guestNs.ip}addr add ${cidr(a)}${brd ? ` broadcast ${brd.join('.')}` : ''}${a.family === 6 ? ' nodad' : ''} dev ${ctx.dev}${lft}`;
         })
         .join('\n'),
     run: async () => {
@@ -65,6 +66,7 @@ export function addressStep(ctx: AttachContext): Step {
             broadcast: a.family === 4 ? ipv4Broadcast(local, a.prefixLength) : undefined,
             // The announcement claims the address at once, so IPv6 skips DAD (see README).
             flags: a.family === 6 ? IFA_F_NODAD : 0,
+            validLifetime: ctx.addressLifetime,
           }),
         );
         ctx.result.addresses.push(cidr(a));
@@ -89,6 +91,47 @@ export function upStep(ctx: AttachContext): Step {
  * IPv6 gateway is on the link by definition and never gets one.
  */
 export async function gatewaySteps(ctx: AttachContext): Promise<{ steps: Step[]; planned(): RouteSummary[] }> {
+  if (ctx.late) return { steps: [lateRoutesStep(ctx)], planned: () => [] };
+  return plannedGatewaySteps(ctx);
+}
+
+/**
+ * For a source that learns its gateway at run time: one step that, when it
+ * runs, plans the gateway steps above from what was learnt and runs them
+ * (their undo in reverse), then adds the source's other routes (DHCP option
+ * 121: `ip route replace DST/LEN via GW dev CIF`, or on the link for 0.0.0.0).
+ * Its command is what it did, once it ran; nothing at plan time.
+ */
+function lateRoutesStep(ctx: AttachContext): Step {
+  let inner: Step[] = [];
+  const extra: string[] = [];
+  const done: Step[] = [];
+  return {
+    title: `set the routes learnt on ${ctx.dev}`,
+    role: 'change',
+    command: () => [...inner.map((s) => s.command()), ...extra].filter((c) => c !== '').join('\n'),
+    run: async (signal) => {
+      inner = (await plannedGatewaySteps(ctx)).steps;
+      for (const s of inner) {
+        done.push(s);
+        await s.run(signal);
+      }
+      for (const r of ctx.routes ?? []) {
+        const onLink = r.gateway === '0.0.0.0';
+        const spec = { family: AF_INET, dst: ipBytes(r.dst).bytes, dstLength: r.prefixLength, gateway: onLink ? undefined : ipBytes(r.gateway).bytes, oif: ctx.link.index };
+        await ctx.guestNs.sock.request(newRoute(spec, true));
+        extra.push(`${ctx.guestNs.ip}route replace ${r.prefixLength === 0 ? 'default' : `${r.dst}/${r.prefixLength}`}${onLink ? '' : ` via ${r.gateway}`} dev ${ctx.dev}`);
+        ctx.result.routes.push({ dst: r.prefixLength === 0 ? 'default' : `${r.dst}/${r.prefixLength}`, via: onLink ? undefined : r.gateway, dev: ctx.dev });
+      }
+    },
+    // Routes of the link go with it; a replaced default route is put back by its own undo.
+    undo: async () => {
+      for (const s of done.reverse()) await s.undo?.();
+    },
+  };
+}
+
+async function plannedGatewaySteps(ctx: AttachContext): Promise<{ steps: Step[]; planned(): RouteSummary[] }> {
   const gateway = ctx.gateway;
   const address = ctx.addresses[0];
   if (gateway === undefined || address === undefined) return { steps: [], planned: () => [] };

@@ -32,6 +32,15 @@ export interface AttachContext {
   /** Addresses to configure, from the address source. */
   addresses: AddressSpec[];
   gateway?: string | undefined;
+  /**
+   * Set by a source that learns addresses and gateway while the attach runs
+   * (DHCP): the gateway and route steps then decide when they run, not at plan time.
+   */
+  late?: boolean | undefined;
+  /** Seconds the addresses are valid for (a lease's); permanent when absent. */
+  addressLifetime?: number | undefined;
+  /** More routes the source learnt (DHCP option 121); gateway '0.0.0.0' means on the link. */
+  routes?: { dst: string; prefixLength: number; gateway: string }[] | undefined;
   /** The outcome, filled in as the steps run (on a dry run: what would be). */
   readonly result: AttachResult;
 }

@@ -8,6 +8,7 @@ import { PipeworkError } from '../errors';
 import type { Link } from '../rtnl';
 import type { Guest } from '../netns';
 import type { DetachRequest } from '../request/types';
+import { releaseLeaseSteps } from './dhcp-release';
 import { deleteGuestLink } from './hostif/delete';
 import type { Attachment } from './hostif/kind';
 import { kindNamed } from './hostif/registry';
@@ -63,7 +64,7 @@ export async function planDetach(req: DetachRequest, host: Namespace, guestNs: N
     }
     const down = kind ? await kind.teardown(a) : { steps: [deleteGuestLink(a)], hostSide: undefined };
     entry.hostSide = down.hostSide;
-    steps.push(...down.steps);
+    steps.push(...releaseLeaseSteps(a), ...down.steps);
     planned.push(entry);
   }
   const describe = (d: Detached[]): string => {

@@ -25,7 +25,9 @@ export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, f
     ctx.result.link = ex.link;
     mtu = ex.mtu;
   }
-  if (link.mtu !== mtu) differences.push(`MTU ${link.mtu}, not ${req.hostIf}'s ${mtu}`);
+  // With DHCP the server decides the address, the gateway and the MTU (option 26): only the link is compared.
+  const dhcp = req.dhcp !== undefined;
+  if (link.mtu !== mtu && !dhcp) differences.push(`MTU ${link.mtu}, not ${req.hostIf}'s ${mtu}`);
   const mac = link.mac ? formatMac(link.mac) : '';
   if (req.mac && mac !== req.mac) differences.push(`MAC ${mac}, not ${req.mac}`);
 
@@ -34,7 +36,7 @@ export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, f
     .filter((a) => a.index === link.index && (a.family === AF_INET || a.scope === RT_SCOPE_UNIVERSE))
     .map((a) => `${formatIp(a.address)}/${a.prefixLength}`);
   const want = req.address ? [`${req.address.address}/${req.address.prefixLength}`] : [];
-  if (!sameSet(have, want)) differences.push(`address ${list(have)}, not ${list(want)}`);
+  if (!sameSet(have, want) && !dhcp) differences.push(`address ${list(have)}, not ${list(want)}`);
 
   const routes = [...routes4, ...routes6].filter((r) => r.table === RT_TABLE_MAIN);
   const defaults = routes.filter((r) => r.dstLength === 0 && r.gateway);
@@ -43,7 +45,7 @@ export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, f
   const gateways = req.gateway ? [req.gateway] : [];
   const elsewhere = onLink.length === 0 && req.gateway ? defaults.find((r) => formatIp(r.gateway!) === req.gateway) : undefined;
   const seen = elsewhere ? [req.gateway!] : onLink;
-  if (!sameSet(seen, gateways)) differences.push(`default route via ${list(seen)}, not ${list(gateways)}`);
+  if (!sameSet(seen, gateways) && !dhcp) differences.push(`default route via ${list(seen)}, not ${list(gateways)}`);
   if (!link.up) differences.push('it is down');
 
   if (differences.length) {
@@ -56,7 +58,7 @@ export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, f
     const dev = elsewhere?.oif !== undefined ? ((await guestNs.linkByIndex(elsewhere.oif))?.name ?? `ifindex ${elsewhere.oif}`) : req.guestIf;
     summary.push({ dst: 'default', via: req.gateway, dev });
   }
-  Object.assign(ctx.result, { mac, mtu: link.mtu, addresses: want, routes: summary, alreadyInPlace: true });
+  Object.assign(ctx.result, { mac, mtu: link.mtu, addresses: dhcp ? have : want, routes: summary, alreadyInPlace: true });
   return { steps: [], result: ctx.result };
 }
 

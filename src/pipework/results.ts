@@ -42,6 +42,36 @@ export interface AttachResult {
   link: string;
   /** What the attach did beyond the obvious, one line each: 'enabled IPv6 on eth1 (disable_ipv6 was 1)'. */
   notes: string[];
+  /** With a DHCP keyword: the lease (DNS servers and domain are reported, written nowhere). */
+  dhcp?: DhcpSummary | undefined;
+  /**
+   * With a `-f` keyword: the lease held in the foreground (pipework/held-lease.ts).
+   * Not enumerable, so JSON output leaves it out.
+   */
+  readonly lease?: import('./held-lease').HeldLease | undefined;
+}
+
+export interface DhcpSummary {
+  /** The keyword's client ('dhcp', 'udhcpc', ...): all are the built-in one. */
+  client: string;
+  server: string;
+  /** null: infinite. */
+  leaseSeconds: number | null;
+  renewSeconds: number | null;
+  rebindSeconds: number | null;
+  /** ISO time the lease ends, null for infinite. */
+  expires: string | null;
+  /** True when held and renewed (`-f`). */
+  renewed: boolean;
+  dns: string[];
+  domain?: string | undefined;
+  mtu?: number | undefined;
+  /** Option 12 as sent. */
+  hostname: string;
+  naks?: number | undefined;
+  declined?: number | undefined;
+  /** Frames dropped as malformed or not ours. */
+  dropped?: number | undefined;
 }
 
 /** What planning an operation gives: its steps, and its result, complete once they have run. */

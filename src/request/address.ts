@@ -5,7 +5,6 @@ import { usage } from '../errors';
 import { ipv4Broadcast, ipv4Bytes, ipv6Bytes } from '../packet';
 import { show } from './quote';
 import type { AddressSpec, Family } from './types';
-import { refuseDhcp } from './unsupported';
 
 /** pipework's -a: 4 or 6 (the CLI's text or the library's number). */
 export function checkFamily(value: unknown): Family {
@@ -26,7 +25,6 @@ export interface AddressArgument {
  * add` does. `family` is the -a option, which must match the address.
  */
 export function parseAddressArgument(token: string, family?: Family): AddressArgument {
-  refuseDhcp(token);
   const at = token.split('@');
   if (at.length > 2) throw usage(`address ${show(token)} has more than one '@'`);
   const [addrText, gwText] = at as [string, string | undefined];

@@ -8,7 +8,8 @@ import { parseMacArgument, parseVlan } from './mac';
 import { parseMacvlanMode } from './macvlan';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
-import type { AttachRequest, Family, MacvlanMode } from './types';
+import { isDhcpKeyword, parseDhcp } from './dhcp';
+import type { AddressSpec, AttachRequest, DhcpRequest, Family, MacvlanMode } from './types';
 import { refuseHostIfByMac } from './unsupported';
 
 export interface AttachOptions {
@@ -32,6 +33,8 @@ export interface AttachOptions {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (the CLI's --macvlan-mode); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** With a DHCP keyword as the address ('dhcp', 'udhcpc-f', 'dhcp:-f'...): how long to wait for a lease, ms (default 30 000). */
+  dhcpTimeoutMs?: number | undefined;
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
@@ -44,10 +47,20 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   const guest = checkGuest(o.guest);
 
   const addressText = o.address ?? '0/0';
-  if (o.gateway !== undefined && addressText.includes('@')) {
-    throw usage(`gateway given twice: in the address ${show(addressText)} and as ${show(o.gateway)}`);
+  let dhcp: DhcpRequest | undefined;
+  let address: AddressSpec | undefined;
+  let gateway: string | undefined;
+  if (typeof addressText === 'string' && isDhcpKeyword(addressText)) {
+    if (o.gateway !== undefined) throw usage(`a gateway (${show(o.gateway)}) cannot be given with DHCP (${show(addressText)}): the server sends it`);
+    if (family === 6) throw usage(`DHCP (${show(addressText)}) gives an IPv4 address: -a 6 does not apply`);
+    dhcp = parseDhcp(addressText, o.dhcpTimeoutMs === undefined ? undefined : checkDhcpTimeout(o.dhcpTimeoutMs));
+  } else {
+    if (o.dhcpTimeoutMs !== undefined) throw usage('a DHCP timeout applies only with a DHCP keyword (dhcp, udhcpc, dhclient, dhcpcd) as the address');
+    if (o.gateway !== undefined && addressText.includes('@')) {
+      throw usage(`gateway given twice: in the address ${show(addressText)} and as ${show(o.gateway)}`);
+    }
+    ({ address, gateway } = parseAddressArgument(o.gateway === undefined ? addressText : `${addressText}@${o.gateway}`, family));
   }
-  const { address, gateway } = parseAddressArgument(o.gateway === undefined ? addressText : `${addressText}@${o.gateway}`, family);
 
   const macText = o.mac ?? '';
   const { mac, vlan: vlanInMac } = parseMacArgument(macText);
@@ -64,5 +77,11 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   if (mac !== undefined) request.mac = mac;
   if (vlan !== undefined) request.vlan = vlan;
   if (macvlanMode !== undefined) request.macvlanMode = macvlanMode;
+  if (dhcp !== undefined) request.dhcp = dhcp;
   return request;
+}
+
+function checkDhcpTimeout(ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms > 0) || !Number.isFinite(ms)) throw usage(`the DHCP timeout must be a positive number of milliseconds, not ${show(String(ms))}`);
+  return ms;
 }

@@ -33,6 +33,26 @@ export interface AttachRequest {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (`--macvlan-mode`); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** The address from the built-in DHCP client instead of `address` (request/dhcp.ts). */
+  dhcp?: DhcpRequest | undefined;
+}
+
+/** A DHCP keyword in the address position, normalised. */
+export interface DhcpRequest {
+  /** The keyword's client, as the user wrote it (all run the built-in client). */
+  client: 'dhcp' | 'udhcpc' | 'dhclient' | 'dhcpcd';
+  /** `-f`: hold the lease (renew it) in the foreground. */
+  foreground: boolean;
+  /** Option 12; the guest's name unless an option set it. */
+  hostname?: string | undefined;
+  /** Option 60. */
+  vendorClass?: string | undefined;
+  /** More option codes for option 55. */
+  requested?: number[] | undefined;
+  /** Option 50 in DISCOVER. */
+  requestAddress?: string | undefined;
+  /** Give up (and roll back) without a lease after this long; 30 s by default. */
+  timeoutMs: number;
 }
 
 /** IFLA_MACVLAN_MODE's names, as `ip link add ... type macvlan mode M` takes them. */

@@ -4,14 +4,6 @@
 import { unsupported } from '../errors';
 import { show } from './quote';
 
-/** The original's DHCP keywords, each with an optional `:OPTS` passed to that client. */
-const DHCP_KEYWORD = /^(dhcp|udhcpc|udhcpc-f|dhcpcd|dhclient|dhclient-f)(:.*)?$/s;
-
-/** Refuses a DHCP keyword where the address goes. */
-export function refuseDhcp(token: string): void {
-  if (DHCP_KEYWORD.test(token)) throw unsupported(`DHCP (${show(token)})`);
-}
-
 /** Refuses `mac:<hostif-mac>`, the original's way of naming the host interface by its MAC address. */
 export function refuseHostIfByMac(hostIf: string): void {
   if (hostIf.startsWith('mac:')) throw unsupported(`selecting the host interface by its MAC address (${show(hostIf)})`);

@@ -1,9 +1,10 @@
 // RTM_NEWADDR / DELADDR / GETADDR.
-import { MessageBuilder, attrMap, readString, readU32, NLM_F_CREATE, NLM_F_EXCL } from '../netlink';
+import { MessageBuilder, attrMap, readString, readU32, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
 import {
   AF_INET,
   IFA_ADDRESS,
   IFA_BROADCAST,
+  IFA_CACHEINFO,
   IFA_FLAGS,
   IFA_LABEL,
   IFA_LOCAL,
@@ -36,6 +37,13 @@ export interface AddrSpec {
   broadcast?: Uint8Array | undefined;
   /** IFA_F_* (IFA_F_NODAD to skip IPv6 duplicate address detection) */
   flags?: number | undefined;
+  /**
+   * Seconds until the kernel removes the address (`valid_lft`), and until it
+   * stops preferring it (`preferred_lft`, the same when absent); IFA_CACHEINFO.
+   * Absent: forever, a permanent address. A DHCP lease's address carries its lease's.
+   */
+  validLifetime?: number | undefined;
+  preferredLifetime?: number | undefined;
 }
 
 // Laid out as `ip addr add A/N broadcast B` lays it out: IFA_LOCAL, IFA_BROADCAST,
@@ -46,10 +54,18 @@ function addrAttrs(b: MessageBuilder, spec: AddrSpec): void {
   if (spec.broadcast) b.bytes(IFA_BROADCAST, spec.broadcast);
   b.bytes(IFA_ADDRESS, spec.address);
   if ((spec.flags ?? 0) > 0xff) b.u32(IFA_FLAGS, spec.flags!);
+  if (spec.validLifetime !== undefined) {
+    // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp } (linux/if_addr.h), as `ip addr ... valid_lft N`.
+    const ci = Buffer.alloc(16);
+    ci.writeUInt32LE(Math.min(spec.preferredLifetime ?? spec.validLifetime, spec.validLifetime) >>> 0, 0);
+    ci.writeUInt32LE(spec.validLifetime >>> 0, 4);
+    b.bytes(IFA_CACHEINFO, ci);
+  }
 }
 
-export function newAddr(spec: AddrSpec): Buffer {
-  const b = new MessageBuilder(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+/** Adds an address; `replace` changes one already there (its lifetimes: a renewed lease), as `ip addr replace`. */
+export function newAddr(spec: AddrSpec, replace = false): Buffer {
+  const b = new MessageBuilder(RTM_NEWADDR, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL));
   b.struct(ifaddrmsg(spec.family, spec.prefixLength, spec.index, spec.flags ?? 0));
   addrAttrs(b, spec);
   return b.finish();

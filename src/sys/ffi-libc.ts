@@ -4,6 +4,9 @@ import type { SysError } from './index';
 
 // Linux values (the generic ones, as on x86-64 and arm64).
 const PTHREAD_CREATE_DETACHED = 1;
+const SOL_SOCKET = 1;
+const SO_ATTACH_FILTER = 26;
+const ENOMEM = 12;
 const CLOSE_THREAD_STACK = 64 * 1024;
 
 type FfiRs = typeof import('ffi-rs');
@@ -17,6 +20,8 @@ export interface Libc {
   send(fd: number, buf: Buffer, flags: number): number;
   recv(fd: number, buf: Buffer, flags: number): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer): number;
+  /** setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER) with a struct sock_fprog built in C memory around program: 0, or the errno. */
+  attachFilter(fd: number, program: Buffer): number;
   close(fd: number): number;
   eventfd(initval: number, flags: number): number;
   read(fd: number, buf: Buffer): number;
@@ -74,6 +79,11 @@ export function bindLibc(): Libc {
     pthreadAttrSetdetachstate: sig(I32, BUF, I32),
     pthreadAttrSetstacksize: sig(I32, BUF, U64),
     pthreadCreate: { retType: I32, paramsType: [BUF, BUF, T.External, I64] },
+    malloc: sig(T.External, U64),
+    free: sig(T.Void, T.External),
+    // memmove(p, p, 0) returns p: the one way here to learn a C pointer's value.
+    addressOf: sig(I64, T.External, T.External, U64),
+    setsockoptPtr: sig(I32, I32, I32, I32, T.External, I32),
   };
 
   // errno of the JS thread: every synchronous call runs here.
@@ -113,6 +123,27 @@ export function bindLibc(): Libc {
       return [r.value, r.errnoCode];
     },
     closeOnThread: (fd) => closeThread?.(fd) ?? false,
+    attachFilter: (fd, program) => {
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+      // holds a pointer, so both it and the program live in malloc'd memory
+      // for the length of the call (the kernel copies the program).
+      const mem = call('malloc', S.malloc, [program.length]) as External;
+      const fprog = call('malloc', S.malloc, [16]) as External;
+      try {
+        if (ffi.isNullPointer(mem) || ffi.isNullPointer(fprog)) return ENOMEM;
+        ffi.createExternalBuffer(mem, program.length).set(program);
+        const address = call('memmove', S.addressOf, [mem, mem, 0]) as number;
+        const f = ffi.createExternalBuffer(fprog, 16);
+        f.fill(0);
+        f.writeUInt16LE(program.length / 8, 0);
+        f.writeBigUInt64LE(BigInt(address), 8);
+        const rc = call('setsockopt', S.setsockoptPtr, [fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, 16]) as number;
+        return rc < 0 ? errnoBuf.readInt32LE(0) : 0; // read before free() runs
+      } finally {
+        if (!ffi.isNullPointer(mem)) call('free', S.free, [mem]);
+        if (!ffi.isNullPointer(fprog)) call('free', S.free, [fprog]);
+      }
+    },
     errno: () => errnoBuf.readInt32LE(0),
   };
 }

@@ -5,7 +5,7 @@
 // addon neither has a prebuild nor can be compiled.
 //
 // What it calls, and on which thread:
-//   - socket, bind, send, recv, setsockopt, close, setns, eventfd, read,
+//   - socket, bind, send, recv, setsockopt, malloc, free, close, setns, eventfd, read,
 //     write, strerror, pthread_*: synchronous ffi-rs calls, which run on the
 //     calling (JS) thread. setns therefore switches the JS thread, as the addon
 //     does, and only for the length of one socket() + bind().
@@ -79,6 +79,7 @@ const EINTR = 4;
 const EBADF = 9;
 const EINVAL = 22;
 const O_CLOEXEC = 0o2000000;
+const BPF_MAXINSNS = 4096;
 
 /** A Buffer over the same bytes (ffi-rs wants Buffers, not plain Uint8Arrays). */
 function asBuffer(b: Uint8Array): Buffer {
@@ -138,6 +139,16 @@ class FfiSocket implements SysSocket {
     const v = Buffer.alloc(4);
     v.writeInt32LE(value | 0, 0);
     if (this.libc.setsockopt(this.fd_, level, name, v) < 0) throw errnoError(this.libc, this.libc.errno(), 'setsockopt');
+  }
+
+  attachFilter(program: Uint8Array): void {
+    this.checkOpen();
+    // As the addon: the length is checked here, before any C memory is made.
+    if (program.length === 0 || program.length % 8 !== 0 || program.length / 8 > BPF_MAXINSNS) {
+      throw errnoError(this.libc, EINVAL, 'setsockopt');
+    }
+    const err = this.libc.attachFilter(this.fd_, Buffer.from(program));
+    if (err !== 0) throw errnoError(this.libc, err, 'setsockopt');
   }
 
   poll(onReadable: (status: number) => void): void {

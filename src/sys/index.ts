@@ -12,6 +12,13 @@ export interface SysSocket {
   /** The datagram's full length (more than buf.length means it was cut), or -1 when none waits. */
   recv(buf: Uint8Array): number;
   setsockopt(level: number, name: number, value: number): void;
+  /**
+   * SO_ATTACH_FILTER: a classic BPF program, the packed array of struct
+   * sock_filter (8 bytes each, host byte order: u16 code, u8 jt, u8 jf,
+   * u32 k; linux/filter.h). The kernel then queues only what it accepts.
+   * EINVAL for an empty, ragged or invalid program.
+   */
+  attachFilter(program: Uint8Array): void;
   /** Calls onReadable(status) from the event loop whenever data waits; status < 0 is a libuv error. */
   poll(onReadable: (status: number) => void): void;
   pause(): void;

@@ -142,15 +142,8 @@ export const MALFORMED: Malformed[] = [
  * yet: code UNSUPPORTED (exit 3), one line naming the feature.
  */
 export const UNSUPPORTED_LINES: Malformed[] = [
-  { argv: ['br1', 'web1', 'dhcp'], mentions: 'dhcp' },
-  { argv: ['br1', 'web1', 'dhclient'], mentions: 'dhclient' },
-  { argv: ['br1', 'web1', 'udhcpc-f:-t 3'], mentions: 'udhcpc-f' },
-  { argv: ['br1', 'web1', 'dhcpcd', '02:42:c6:33:64:21'], mentions: 'dhcpcd' },
   { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'sfq'], mentions: 'sfq' },
   { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
   { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
-  { argv: ['br1', 'web1', 'dhcp:-f'], mentions: 'dhcp:-f' },
-  { argv: ['br1', 'web1', 'udhcpc', 'U:web1'], mentions: 'udhcpc' },
-  { argv: ['br1', 'web1', 'dhclient-f'], mentions: 'dhclient-f' },
   { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
 ];

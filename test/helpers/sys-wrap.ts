@@ -10,6 +10,7 @@ export function wrapSocket(real: SysSocket, overrides: Partial<Pick<SysSocket, '
     send: overrides.send ?? ((buf) => real.send(buf)),
     recv: overrides.recv ?? ((buf) => real.recv(buf)),
     setsockopt: (level, name, value) => real.setsockopt(level, name, value),
+    attachFilter: (program) => real.attachFilter(program),
     poll: (onReadable) => real.poll(onReadable),
     pause: () => real.pause(),
     ref: () => real.ref(),

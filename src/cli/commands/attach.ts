@@ -3,7 +3,8 @@
 import { unsupported, usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
-import { attachRequest, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
+import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
+import { holdInForeground } from '../foreground';
 import { requireAfterFirst, scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
 
@@ -20,11 +21,15 @@ function summary(r: AttachResult): string {
 
 export const attachCommand: Command<AttachRequest, AttachResult> = {
   op: 'attach',
-  usage: ['pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]'],
+  usage: [
+    'pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]',
+    'pipework <hostif> [-i cif] [-l lif] [--dhcp-timeout S] <guest> dhcp[:OPTS] [mac][@vlan]',
+  ],
   options: [
     { flag: '-i', value: 'a guest interface name' },
     { flag: '-l', value: 'a host-side interface name' },
     { flag: '-a', value: 'an address family, 4 or 6' },
+    { flag: '--dhcp-timeout', value: 'a number of seconds', inline: true },
     // The original's first-argument-only flag: recognised, so that it is refused as a feature, not as an unknown option.
     { flag: '--direct-phys' },
   ],
@@ -49,6 +54,13 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
                  stable one derived from a name: U:web1.example.com
   @vlan          802.1Q VLAN id 1..4094, after the MAC or alone:
                    02:42:c6:33:64:21@10   @10
+  dhcp[:OPTS]    the address from a DHCP server, by the built-in client; also
+                 udhcpc, dhclient, dhcpcd (the same client) and their -f forms
+                 (udhcpc-f, dhcp:-f...), which stay in the foreground and renew
+                 the lease until detach, SIGTERM or SIGINT. OPTS: -f, -x
+                 hostname:NAME, -V CLASS, -O OPT, -r ADDR (see README)
+  --dhcp-timeout S  give up without a lease after S seconds (default 30); the
+                 attach is then rolled back
 
 Attach options (after <hostif>, before <guest>; any order, each at most once):
   -i cif         guest-side interface name (default eth1), 1..15 bytes
@@ -70,6 +82,8 @@ A failure undoes everything the attach did.
     'pipework br1 web1 198.51.100.2/24 26:2e:71:98:60:8f',
     'pipework br1 web1 198.51.100.2/24 U:web1.example.com',
     'pipework br1 web1 198.51.100.2/24 @10',
+    'pipework br1 web1 dhcp U:web1',
+    'pipework br1 web1 dhcp:-f',
   ],
 
   parse(line, globals) {
@@ -98,10 +112,13 @@ A failure undoes everything the attach did.
       family: options.get('-a')?.value as Family | undefined,
       mac,
       macvlanMode: globals.macvlanMode as MacvlanMode | undefined,
+      dhcpTimeoutMs: options.has('--dhcp-timeout') ? parseDhcpTimeout(options.get('--dhcp-timeout')!.value) : undefined,
     });
   },
 
   run: (request, ctx) => attach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
 
   format: (outcome) => formatChange(outcome, [summary(outcome.result), ...(outcome.result.notes ?? [])].join('\n')),
+
+  linger: (outcome, log) => (outcome.result.lease ? holdInForeground(outcome.result.lease, log) : Promise.resolve(0)),
 };

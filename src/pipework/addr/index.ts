@@ -2,9 +2,10 @@
 // here before the static source, which takes whatever is left.
 import type { AttachRequest } from '../../request/types';
 import type { AddressSource } from './source';
+import { dhcpAddress } from './dhcp';
 import { staticAddress } from './static';
 
-const SOURCES: readonly AddressSource[] = [staticAddress];
+const SOURCES: readonly AddressSource[] = [dhcpAddress, staticAddress];
 
 export function pickSource(req: AttachRequest): AddressSource {
   return SOURCES.find((s) => s.claims(req))!;

@@ -17,4 +17,6 @@ export interface AddressSource {
    * steps run once the link is up.
    */
   plan(ctx: AttachContext): Promise<Step[]>;
+  /** Steps after everything else (DHCP: hold the lease, or record it and let it run out). */
+  finish?(ctx: AttachContext): Step[];
 }
