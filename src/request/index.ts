@@ -13,6 +13,7 @@ export { checkGuest } from './guest';
 export { checkHostNetns } from './host-netns';
 export { parseMacvlanMode } from './macvlan';
 export { checkTimeoutMs, parseTimeout } from './timeout';
-export { refuseDhcp, refuseHostIfByMac } from './unsupported';
+export { refuseDhcp } from './unsupported';
+export { BY_MAC, parseHostIf, type HostIfArgument } from './hostif';
 export { show } from './quote';
 export { Words, keywords } from './words';

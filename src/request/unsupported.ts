@@ -11,8 +11,3 @@ const DHCP_KEYWORD = /^(dhcp|udhcpc|udhcpc-f|dhcpcd|dhclient|dhclient-f)(:.*)?$/
 export function refuseDhcp(token: string): void {
   if (DHCP_KEYWORD.test(token)) throw unsupported(`DHCP (${show(token)})`);
 }
-
-/** Refuses `mac:<hostif-mac>`, the original's way of naming the host interface by its MAC address. */
-export function refuseHostIfByMac(hostIf: string): void {
-  if (hostIf.startsWith('mac:')) throw unsupported(`selecting the host interface by its MAC address (${show(hostIf)})`);
-}
