@@ -130,6 +130,15 @@ export const MALFORMED: Malformed[] = [
   { argv: ['detach', '--all', '--force', 'web1'], mentions: '--force' },
   { argv: ['detach', '--force', '--force', 'web1'], mentions: '--force' },
   { argv: ['show', '--force', 'web1'], mentions: '--force' },
+  // --direct-phys (first on the line only, as the original reads it) and mac:<address>
+  { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
+  { argv: ['eth2', 'web1', '0/0', '--direct-phys'], mentions: '--direct-phys' },
+  { argv: ['--direct-phys', '--direct-phys', 'eth2', 'web1', '0/0'], mentions: '--direct-phys' },
+  { argv: ['--direct-phys', 'eth2', '-l', 'h1', 'web1', '0/0'], mentions: '-l' },
+  { argv: ['detach', '--direct-phys', 'web1'], mentions: '--direct-phys' },
+  { argv: ['mac:02:42:c6:33:64', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64' },
+  { argv: ['mac:', 'web1', '0/0'], mentions: 'mac:' },
+  { argv: ['--direct-phys', 'mac:zz:42:c6:33:64:21', 'web1', '0/0'], mentions: 'mac:zz:42:c6:33:64:21' },
 ];
 
 /**
@@ -144,11 +153,8 @@ export const UNSUPPORTED_LINES: Malformed[] = [
   { argv: ['route', 'web1', 'add', '203.0.113.0/24', 'via', '198.51.100.1'], mentions: 'route' },
   { argv: ['rule', 'web1', 'add', 'from', '198.51.100.33/32', 'table', '1'], mentions: 'rule' },
   { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'netem', 'loss', '30%'], mentions: 'tc' },
-  { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
-  { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
   { argv: ['br1', 'web1', 'dhcp:-f'], mentions: 'dhcp:-f' },
   { argv: ['br1', 'web1', 'udhcpc', 'U:web1'], mentions: 'udhcpc' },
   { argv: ['br1', 'web1', 'dhclient-f'], mentions: 'dhclient-f' },
   { argv: ['route'], mentions: 'route' },
-  { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
 ];

@@ -7,6 +7,7 @@
 // collect. An existing host interface named dummy0 is a NIC, as in the
 // original (macvlan, or --direct-phys).
 import { PipeworkError } from '../../errors';
+import { NetlinkError } from '../../netlink';
 import { formatMac, parseMac } from '../../packet';
 import { newLink, type Link } from '../../rtnl';
 import { netnsArgument, type AttachContext } from '../context';
@@ -34,7 +35,15 @@ export const dummy: HostIfKind = {
       `create dummy interface ${dev} in ${who}`,
       `${host.ip}link add ${dev}${req.mac ? ` address ${req.mac}` : ''} netns ${netnsArgument(ctx.guest)} type dummy`,
       async () => {
-        await host.sock.request(newLink({ name: dev, mac: req.mac ? parseMac(req.mac) : undefined, nsFd: ctx.guest.nsFd, kind: 'dummy' }));
+        try {
+          await host.sock.request(newLink({ name: dev, mac: req.mac ? parseMac(req.mac) : undefined, nsFd: ctx.guest.nsFd, kind: 'dummy' }));
+        } catch (e) {
+          // rtnl_newlink() answers EOPNOTSUPP, "Unknown device type", for a kind no loaded driver registered.
+          if (e instanceof NetlinkError && (e.code === 'EOPNOTSUPP' || e.code === 'ENOTSUP')) {
+            throw new PipeworkError('KERNEL', `this kernel has no dummy interfaces (the dummy driver is not loaded: modprobe dummy)`, { cause: e, errno: e.code });
+          }
+          throw e;
+        }
         created = true;
         const made = await guestNs.linkByName(dev);
         if (!made) throw new PipeworkError('INTERNAL', `${dev} did not appear in ${who}`);
