@@ -119,7 +119,8 @@ export const phys: HostIfKind = {
     const move = change(
       `move host interface ${nic.name} into ${who} as ${dev}`,
       `${host.ip}link set dev ${nic.name} alias ${ctx.alias}\n` +
-        `${host.ip}link set dev ${nic.name} netns ${guestArg} name ${dev}${req.mac ? ` address ${req.mac}` : ''}`,
+        // In the order our request carries them (iproute2 sends them in command-line order).
+        `${host.ip}link set dev ${nic.name}${req.mac ? ` address ${req.mac}` : ''} netns ${guestArg} name ${dev}`,
       async () => {
         // Marked first, so that an undo finds it wherever a half-done move left it.
         await host.sock.request(setLink({ index: nic.index, alias: ctx.alias }));
