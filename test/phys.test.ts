@@ -320,6 +320,28 @@ test('mac: without --direct-phys: the macvlan goes on the NIC of that MAC; sever
   dropPair('nicX');
 });
 
+test("the original's example, --direct-phys mac:... -i container0, run twice, also when it gave the NIC another MAC: the second run changes nothing", async () => {
+  const G = guest('twice');
+  nicPair('nicM', 'nicN');
+  const mac = macOf(H, 'nicM');
+  for (const extra of [[], ['02:00:5e:00:53:77']]) {
+    const argv = ['--direct-phys', `mac:${mac}`, '-i', 'container0', `netns:${G}`, '0/0', ...extra];
+    const first = cli(...argv);
+    assert.is(first.status, 0, explain(first));
+    assert.is(linkOf(G, 'container0').ifalias, `pipework:2:phys=nicM:netns:${G}:container0`);
+    const after = netState([H, G]);
+    const second = cli(...argv);
+    assert.is(second.status, 0, explain(second));
+    assert.match(second.stdout, /^container0 is already attached .*: nothing changed\n/);
+    assert.equal(netState([H, G]), after);
+    const d = cli('detach', '-i', 'container0', `netns:${G}`);
+    assert.is(d.status, 0, explain(d));
+    assert.ok(has(H, 'nicM'));
+    ip(H, 'link', 'set', 'nicM', 'address', mac);
+  }
+  dropPair('nicM');
+});
+
 // ---- 5. gc: a NIC that came back ------------------------------------------------
 
 test('gc: a NIC back on the host under its guest-side name (or devN) gets its name back and loses the mark; one in its guest, or moving, is left alone', async () => {

@@ -5,8 +5,9 @@
 // refused here, naming them, since picking one would be a guess.
 //
 // A NIC moved into a guest by an earlier `--direct-phys mac:...` is no longer
-// on the host: a re-run finds it as the guest's marked link of that MAC, so
-// that the same attach run twice succeeds the second time too.
+// on the host: a re-run finds it as the guest's marked link of that MAC (or
+// of the MAC that attach gave it), so that the same attach run twice
+// succeeds the second time too.
 import { PipeworkError } from '../../errors';
 import { formatMac } from '../../packet';
 import type { AttachRequest } from '../../request/types';
@@ -30,7 +31,9 @@ export async function hostIfByMac(req: AttachRequest, host: Namespace, guestNs: 
   if (req.directPhys) {
     const moved = await guestNs.linkByName(req.guestIf);
     const mark = parseMark(moved?.alias);
-    if (moved && mark?.hostName !== undefined && macOf(moved.mac) === mac) return { ...req, hostIf: mark.hostName };
+    // Its MAC is the one it had, or the one the attach gave it (req.mac): no host interface has the one asked for, so it is this.
+    const same = macOf(moved?.mac) === mac || (req.mac !== undefined && macOf(moved?.mac) === req.mac);
+    if (moved && mark?.hostKind === 'phys' && mark.hostName !== undefined && same) return { ...req, hostIf: mark.hostName };
   }
   throw new PipeworkError('HOSTIF_NOT_FOUND', `host interface ${req.hostIf}: no host interface has MAC ${mac}`);
 }

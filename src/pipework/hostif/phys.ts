@@ -81,7 +81,8 @@ async function putBack(host: Namespace, guestNs: Namespace, was: Link, alias: st
   const inGuest = (await guestNs.links()).find((l) => l.alias === alias);
   if (inGuest) await withHostFd(host, (fd) => guestNs.sock.request(setLink({ index: inGuest.index, nsFd: fd, name: was.name })));
   const back = (await host.links()).find((l) => l.alias === alias);
-  if (!back) throw new PipeworkError('INTERNAL', `host interface ${was.name} is neither on the host nor in the guest any more`);
+  // Not in the guest nor on the host with our mark: another attach took it first (its mark replaced ours); not ours to move.
+  if (!back) return;
   if (back.name !== was.name) {
     if (back.up) await host.sock.request(setLink({ index: back.index, up: false }));
     await host.sock.request(setLink({ index: back.index, name: was.name }));
@@ -126,8 +127,11 @@ export const phys: HostIfKind = {
         await host.sock.request(setLink({ index: nic.index, alias: ctx.alias }));
         marked = true;
         await host.sock.request(setLink({ index: nic.index, nsFd: ctx.guest.nsFd, name: dev, mac: req.mac ? parseMac(req.mac) : undefined }));
+        // The move renamed it, so whatever has the name in the guest now is it (a clash would have failed the request).
         const moved = await guestNs.linkByName(dev);
-        if (!moved || moved.alias !== ctx.alias) throw new PipeworkError('INTERNAL', `${nic.name} did not appear in ${who} as ${dev}`);
+        if (!moved) throw new PipeworkError('INTERNAL', `${nic.name} did not appear in ${who} as ${dev}`);
+        // A concurrent attach of the same NIC may have re-marked it in between: ours again, so that an undo finds it.
+        if (moved.alias !== ctx.alias) await guestNs.sock.request(setLink({ index: moved.index, alias: ctx.alias }));
         Object.assign(ctx.link, { index: moved.index, mac: moved.mac ?? Buffer.alloc(0), mtu });
         ctx.result.mac = formatMac(ctx.link.mac);
       },
