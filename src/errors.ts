@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'DOCKER_UNREACHABLE' // the Engine API socket does not answer
   | 'HOST_NETNS_NOT_FOUND' // --host-netns names no network namespace
   | 'HOSTIF_NOT_FOUND' // the host interface (bridge) does not exist and will not be created
+  | 'HOSTIF_AMBIGUOUS' // mac:<address> matches several host interfaces
   | 'HOSTIF_UNSUPPORTED' // the host interface exists but is of a kind this path cannot use
   | 'LINK_EXISTS' // a device we would create is already there
   | 'MAC_CONFLICT' // the MAC asked for is already the bridge's

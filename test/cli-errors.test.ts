@@ -202,7 +202,6 @@ const PLANNING: Failure[] = [
   { what: 'host interface missing, not br*', argv: () => ['nosuchif', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => /^pipework: host interface nosuchif does not exist/, absentInHost: ['nosuchif'] },
   { what: "host interface the host end of a guest's veth", argv: () => ['vethC', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => /^pipework: host interface vethC is one end of a veth whose other end is in another namespace/ },
   { what: 'host interface lo', argv: () => ['lo', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => /^pipework: host interface lo is a loopback device/ },
-  { what: 'dummy (not supported yet)', argv: () => ['dummy', `netns:${G}`, '198.51.100.33/24'], status: 3, error: () => /^pipework: host interface dummy: a dummy interface is not supported yet$/, absentInHost: ['dummy'] },
   { what: 'a missing ovs* name (not supported yet)', argv: () => ['ovsbr0', `netns:${G}`, '198.51.100.33/24'], status: 3, error: () => /^pipework: host interface ovsbr0: an Open vSwitch bridge is not supported yet$/, absentInHost: ['ovsbr0'] },
   { what: 'guest already has lo', argv: () => ['brNEW', '-i', 'lo', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => new RegExp(`^pipework: netns ${G} already has an interface lo$`), absentInHost: ['brNEW'] },
   { what: 'guest already has gx0', argv: () => ['br1', '-i', 'gx0', `netns:${G}`, '198.51.100.33/24'], status: 1, error: () => /already has an interface gx0$/ },

@@ -13,7 +13,7 @@ rtnetlink (no ip, docker or arping is run).
  * Forms refused later, by planning, with the same exit status 3 (the commands
  * refused here come from the table).
  */
-const REFUSED_WHEN_PLANNING = ['dummy', 'VLAN @vid', 'Open vSwitch (ovs*)', 'IPoIB'];
+const REFUSED_WHEN_PLANNING = ['VLAN @vid', 'Open vSwitch (ovs*)', 'IPoIB'];
 
 /** The lines of the Usage block, each starting with 'pipework '. */
 export function usageLines(): string[] {
@@ -22,7 +22,7 @@ export function usageLines(): string[] {
 
 function notSupportedYet(): string {
   const commands = COMMANDS.flatMap((c) => (c.unsupportedYet === undefined ? [] : [c.unsupportedYet]));
-  const items = [commands.join(', '), '--direct-phys', 'mac:<hostif-mac>', ...REFUSED_WHEN_PLANNING];
+  const items = [commands.join(', '), ...REFUSED_WHEN_PLANNING].filter((i) => i !== '');
   const text = `Not supported yet (exit 3): ${items.join('; ')}.`;
   // Wrapped at 80 columns like the rest of the text.
   const lines: string[] = [];

@@ -10,6 +10,7 @@ import { pickSource } from './addr';
 import { addressStep, announceStep, confirmGuest, enableIpv6Step, gatewaySteps, upStep } from './configure';
 import type { AttachContext } from './context';
 import { existingAttachment } from './existing';
+import { hostIfByMac } from './hostif/by-mac';
 import { pickKind } from './hostif/registry';
 import { describeMark, formatMark, guestMark, parseMark, sameMark } from './mark';
 import { describeGuest, type Namespace } from './namespace';
@@ -17,10 +18,11 @@ import type { Step } from './plan';
 import { summariseGuest, type AttachPlan } from './results';
 
 /** Looks at host and guest (read-only) and lists the steps the attach takes. */
-export async function planAttach(req: AttachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<AttachPlan> {
+export async function planAttach(asked: AttachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<AttachPlan> {
+  const req = await hostIfByMac(asked, host, guestNs);
   const [{ kind, found }, inGuest] = await Promise.all([pickKind(req, host), guestNs.linkByName(req.guestIf)]);
   if (req.vlan !== undefined && !kind.vlans) throw unsupported(`VLAN tagging (@${req.vlan}) on ${found.name}`);
-  const mark = guestMark(guest, req.guestIf, kind.name);
+  const mark = guestMark(guest, req.guestIf, kind.name, kind.markHostName?.(found));
   const who = describeGuest(guest);
   const ctx: AttachContext = {
     req,
@@ -44,7 +46,7 @@ export async function planAttach(req: AttachRequest, host: Namespace, guestNs: N
       addresses: [],
       routes: [],
       link: '',
-      notes: [],
+      notes: req.hostIfMac ? [`host interface ${asked.hostIf} is ${req.hostIf}`] : [],
     },
   };
   if (inGuest) {

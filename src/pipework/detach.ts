@@ -21,6 +21,8 @@ export interface Detached {
   guestSide: string;
   /** The host-side veth that went with it, when it was in the host namespace. */
   hostSide?: string | undefined;
+  /** A moved NIC: not removed, given back to the host under this name. */
+  givenBack?: string | undefined;
 }
 
 export interface DetachResult {
@@ -64,13 +66,15 @@ export async function planDetach(req: DetachRequest, host: Namespace, guestNs: N
     }
     const down = kind ? await kind.teardown(a) : { steps: [deleteGuestLink(a)], hostSide: undefined };
     entry.hostSide = down.hostSide;
+    if (down.givenBack !== undefined) entry.givenBack = down.givenBack;
     steps.push(...releaseLeaseSteps(a), ...down.steps);
     planned.push(entry);
   }
+  const back = (x: Detached): string => (x.givenBack ? ` (given back to the host as ${x.givenBack})` : '');
   const describe = (d: Detached[]): string => {
     if (d.length === 0) return nothing;
-    if (!req.all) return `removed ${d[0]!.guestSide} from ${who}${d[0]!.hostSide ? ` and its host side ${d[0]!.hostSide}` : ''}`;
-    return `removed ${d.map((x) => `${x.guestSide}${x.hostSide ? ` (host side ${x.hostSide})` : ''}`).join(', ')} from ${who}`;
+    if (!req.all) return `removed ${d[0]!.guestSide} from ${who}${d[0]!.hostSide ? ` and its host side ${d[0]!.hostSide}` : ''}${back(d[0]!)}`;
+    return `removed ${d.map((x) => `${x.guestSide}${x.hostSide ? ` (host side ${x.hostSide})` : ''}${back(x)}`).join(', ')} from ${who}`;
   };
   // For a dry run: what would go; replaced by what really happened once the steps run.
   result.message = describe(planned).replace(/^removed/, 'would remove');

@@ -6,6 +6,9 @@
 // deleted, process exited, path gone), or resolves to another namespace than
 // the one the device's peer lives in (a PID reused, a netns name re-made).
 // When that cannot be told (Docker does not answer), the device is kept.
+// A kind whose links come back to the host (a moved NIC, which the kernel
+// returns when its guest dies) says itself what gc does with one (reclaim):
+// it is given back its name, never removed.
 import { PipeworkError } from '../errors';
 import type { Link } from '../rtnl';
 import { resolveGuest, type ResolveOptions } from '../netns';
@@ -26,6 +29,8 @@ export interface GcEntry {
 export interface GcResult {
   /** Removed (or, on a dry run, to be removed). */
   removed: GcEntry[];
+  /** Moved NICs back on the host, given back their names and unmarked (on a dry run: to be); hostSide is the name they came back with. */
+  restored: Array<GcEntry & { hostName: string }>;
   /** Ours, and their guest is there. */
   kept: GcEntry[];
   /** Ours, but whether the guest is there could not be told. */
@@ -34,12 +39,23 @@ export interface GcResult {
 }
 
 export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise<Planned<GcResult>> {
-  const ours = (await host.links()).flatMap((link) => {
+  const links = (await host.links()).flatMap((link) => {
     const mark = parseMark(link.alias);
-    return mark && kindNamed(mark.hostKind)?.hostSide?.(link) ? [{ link, mark }] : [];
+    return mark ? [{ link, mark, kind: kindNamed(mark.hostKind) }] : [];
   });
-  const result: GcResult = { removed: [], kept: [], undecided: [], message: '' };
+  const ours = links.filter(({ link, kind }) => kind?.hostSide?.(link));
+  const result: GcResult = { removed: [], restored: [], kept: [], undecided: [], message: '' };
   const steps: Step[] = [];
+  for (const { link, mark, kind } of links) {
+    if (!kind?.reclaim) continue;
+    const r = await kind.reclaim(host, link, mark, async () => (await guestGone(host, link, mark, resolve)).gone);
+    const entry: GcEntry = { hostSide: link.name, guest: describeMark(mark), guestSide: mark.ifname, reason: r.reason };
+    if (!r.step) (r.kept ? result.kept : result.undecided).push(entry);
+    else {
+      result.restored.push({ ...entry, hostName: mark.hostName ?? link.name });
+      steps.push(r.step);
+    }
+  }
   for (const { link, mark } of ours) {
     const verdict = await guestGone(host, link, mark, resolve);
     const entry: GcEntry = { hostSide: link.name, guest: describeMark(mark), guestSide: mark.ifname, reason: verdict.reason };
@@ -57,6 +73,11 @@ export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise
   const describe = (verb: string): string =>
     [
       result.removed.length ? `${verb} ${result.removed.map((e) => `${e.hostSide} (${e.reason})`).join(', ')}` : 'nothing to remove',
+      ...result.restored.map((e) => {
+        const done = verb === 'removed';
+        const what = e.hostSide !== e.hostName ? `${done ? 'gave' : 'would give'} ${e.hostSide} back its name ${e.hostName}` : `${done ? 'cleared' : 'would clear'} pipework's mark on ${e.hostName}`;
+        return `${what} (${e.reason})`;
+      }),
       `${result.kept.length} kept`,
       ...result.undecided.map((e) => `kept ${e.hostSide}: ${e.reason}`),
     ].join('; ');

@@ -6,15 +6,17 @@ import { checkFamily, parseAddressArgument } from './address';
 import { checkGuest } from './guest';
 import { parseMacArgument, parseVlan } from './mac';
 import { parseMacvlanMode } from './macvlan';
+import { parseHostIf } from './hostif';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
 import { isDhcpKeyword, parseDhcp } from './dhcp';
 import type { AddressSpec, AttachRequest, DhcpRequest, Family, MacvlanMode } from './types';
-import { refuseHostIfByMac } from './unsupported';
 
 export interface AttachOptions {
-  /** The host interface: a bridge (a missing br* name is created), or another kind the planner knows. */
+  /** The host interface: a bridge (a missing br* name is created), or another kind the planner knows; `mac:<address>` names it by its MAC. */
   hostIf: string;
+  /** Move the host interface itself (a NIC) into the guest, as the original's --direct-phys. */
+  directPhys?: boolean | undefined;
   /** docker:NAME, lxc:NAME, netns:NAME, pid:N, path:P, or unprefixed (Docker, then LXC, then netns, then PID). */
   guest: string;
   /** Guest-side interface name (default eth1); the CLI's -i. */
@@ -38,11 +40,14 @@ export interface AttachOptions {
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
-  if (typeof o.hostIf === 'string') refuseHostIfByMac(o.hostIf);
-  const hostIf = checkInterfaceName(o.hostIf, NAME_LABEL.hostIf);
+  const { hostIf, hostIfMac } = parseHostIf(o.hostIf);
+  if (o.directPhys !== undefined && typeof o.directPhys !== 'boolean') throw usage(`directPhys must be true or false, not ${show(String(o.directPhys))}`);
   const guestIf = checkInterfaceName(o.guestIf ?? DEFAULT_GUEST_IF, NAME_LABEL.guestIf);
   const hostLinkName = o.hostLinkName === undefined ? undefined : checkInterfaceName(o.hostLinkName, NAME_LABEL.hostLinkName);
   if (hostLinkName === hostIf) throw usage(`${NAME_LABEL.hostLinkName} ${show(hostLinkName)} is the host interface itself`);
+  if (o.directPhys && hostLinkName !== undefined) {
+    throw usage(`${NAME_LABEL.hostLinkName} ${show(hostLinkName)}: --direct-phys moves the host interface itself into the guest, there is no host-side end to name`);
+  }
   const family = o.family === undefined ? undefined : checkFamily(o.family);
   const guest = checkGuest(o.guest);
 
@@ -71,6 +76,8 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   const macvlanMode = o.macvlanMode === undefined ? undefined : parseMacvlanMode(o.macvlanMode);
 
   const request: AttachRequest = { op: 'attach', hostIf, guest, guestIf };
+  if (hostIfMac !== undefined) request.hostIfMac = hostIfMac;
+  if (o.directPhys) request.directPhys = true;
   if (hostLinkName !== undefined) request.hostLinkName = hostLinkName;
   if (address !== undefined) request.address = address;
   if (gateway !== undefined) request.gateway = gateway;

@@ -15,8 +15,12 @@ export interface AddressSpec {
 
 export interface AttachRequest {
   op: 'attach';
-  /** The host interface as the user named it (a bridge on this path). */
+  /** The host interface as the user named it; for `mac:<address>`, that argument until the plan finds the name. */
   hostIf: string;
+  /** `mac:<address>`: the host interface is the one with this MAC (lower-case colon form). */
+  hostIfMac?: string | undefined;
+  /** `--direct-phys`: the host interface (a NIC) itself moves into the guest. */
+  directPhys?: boolean | undefined;
   /** The guest as the user named it: docker:web1, lxc:web1, netns:red, pid:123, path:/..., or unprefixed. */
   guest: string;
   /** Guest-side interface name; pipework's default is eth1. */

@@ -135,6 +135,15 @@ export const MALFORMED: Malformed[] = [
   { argv: ['rule'], mentions: 'rule' },
   { argv: ['route', 'web1', 'add', '203.0.113.0/24', 'via', '198.51.100.300'], mentions: '198.51.100.300' },
   { argv: ['rule', 'web1', 'add', 'from', '198.51.100.33/33', 'table', '1'], mentions: '198.51.100.33/33' },
+  // --direct-phys (first on the line only, as the original reads it) and mac:<address>
+  { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
+  { argv: ['eth2', 'web1', '0/0', '--direct-phys'], mentions: '--direct-phys' },
+  { argv: ['--direct-phys', '--direct-phys', 'eth2', 'web1', '0/0'], mentions: '--direct-phys' },
+  { argv: ['--direct-phys', 'eth2', '-l', 'h1', 'web1', '0/0'], mentions: '-l' },
+  { argv: ['detach', '--direct-phys', 'web1'], mentions: '--direct-phys' },
+  { argv: ['mac:02:42:c6:33:64', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64' },
+  { argv: ['mac:', 'web1', '0/0'], mentions: 'mac:' },
+  { argv: ['--direct-phys', 'mac:zz:42:c6:33:64:21', 'web1', '0/0'], mentions: 'mac:zz:42:c6:33:64:21' },
 ];
 
 /**
@@ -143,7 +152,4 @@ export const MALFORMED: Malformed[] = [
  */
 export const UNSUPPORTED_LINES: Malformed[] = [
   { argv: ['tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'sfq'], mentions: 'sfq' },
-  { argv: ['--direct-phys', 'br1', 'web1', '198.51.100.33/24'], mentions: '--direct-phys' },
-  { argv: ['mac:02:42:c6:33:64:21', '-i', 'eth1', 'web1', '0/0'], mentions: 'mac:02:42:c6:33:64:21' },
-  { argv: ['br1', '--direct-phys', 'web1', '0/0'], mentions: '--direct-phys' },
 ];

@@ -1,6 +1,6 @@
 // pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]
 // The original's main form; the command when the first word is no other's.
-import { unsupported, usage } from '../../errors';
+import { usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
 import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
@@ -24,13 +24,14 @@ export const attachCommand: Command<AttachRequest, AttachResult> = {
   usage: [
     'pipework <hostif> [-i cif] [-l lif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac][@vlan]',
     'pipework <hostif> [-i cif] [-l lif] [--dhcp-timeout S] <guest> dhcp[:OPTS] [mac][@vlan]',
+    'pipework --direct-phys <nic> [-i cif] [-a 4|6] <guest> <ip>/<len>[@gw] [mac]',
   ],
   options: [
     { flag: '-i', value: 'a guest interface name' },
     { flag: '-l', value: 'a host-side interface name' },
     { flag: '-a', value: 'an address family, 4 or 6' },
     { flag: '--dhcp-timeout', value: 'a number of seconds', inline: true },
-    // The original's first-argument-only flag: recognised, so that it is refused as a feature, not as an unknown option.
+    // The original's first-argument-only flag.
     { flag: '--direct-phys' },
   ],
   takesMacvlanMode: true,
@@ -40,7 +41,9 @@ in the guest as <cif>, with the address, the default route and the MAC given,
 then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
 
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
-                 (a new bridge is created and brought up)
+                 (a new bridge is created and brought up); a NIC (the guest
+                 gets a macvlan on it); dummy (a dummy interface in the guest,
+                 no host side); mac:<address> names it by its MAC
   <guest>        the container or namespace: a Docker container name or id, or
                  docker:NAME, lxc:NAME, netns:NAME, pid:PID,
                  path:/proc/PID/ns/net (unprefixed: Docker, LXC, netns, PID)
@@ -71,6 +74,13 @@ Attach options (after <hostif>, before <guest>; any order, each at most once):
                    pipework br1 -a 6 web1 2001:db8::25/64@2001:db8::1
   (and --macvlan-mode M, a global option, see below)
 
+--direct-phys (first on the line) moves the NIC itself into the guest, renamed
+<cif>, with the MAC given; detach gives it back under its name, and gc gives a
+NIC whose guest died back its name. A NIC the host uses (a bridge port, one
+with addresses) is refused:
+  pipework --direct-phys eth2 web1 192.0.2.2/24
+  pipework --direct-phys mac:02:00:5e:00:53:c8 -i container0 web1 0/0
+
 Re-running an attach that is already in place changes nothing and exits 0;
 the same interface with other parameters is an error naming the difference.
 A failure undoes everything the attach did.
@@ -84,11 +94,14 @@ A failure undoes everything the attach did.
     'pipework br1 web1 198.51.100.2/24 @10',
     'pipework br1 web1 dhcp U:web1',
     'pipework br1 web1 dhcp:-f',
+    'pipework dummy web1 192.0.2.101/24@192.0.2.1',
   ],
 
   parse(line, globals) {
     const { positionals: pos, options } = scanArgs(line, this.options);
-    if (options.has('--direct-phys')) throw unsupported('--direct-phys (moving the host interface itself into the guest)');
+    const direct = options.get('--direct-phys');
+    // The original reads it only as the first argument.
+    if (direct && direct.at !== 0) throw usage('--direct-phys must come first, before the host interface: pipework --direct-phys <nic> ...');
     for (const flag of PLACED) {
       const given = options.get(flag);
       if (given) requireAfterFirst(flag, given, pos);
@@ -113,6 +126,7 @@ A failure undoes everything the attach did.
       mac,
       macvlanMode: globals.macvlanMode as MacvlanMode | undefined,
       dhcpTimeoutMs: options.has('--dhcp-timeout') ? parseDhcpTimeout(options.get('--dhcp-timeout')!.value) : undefined,
+      directPhys: direct ? true : undefined,
     });
   },
 

@@ -18,7 +18,10 @@ Gc:
   gc             remove the host-side veths pipework made whose guest is gone
                  (container removed or stopped, netns or process gone); with
                  --dry-run only list them. A macvlan has no host side (it
-                 dies with its guest): gc has nothing to do for it
+                 dies with its guest): gc has nothing to do for it. A NIC
+                 moved in with --direct-phys returns to the host when its
+                 guest dies, under its guest-side name: gc gives it back its
+                 name
                    pipework gc --dry-run
 `,
 

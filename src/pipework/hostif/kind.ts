@@ -53,6 +53,18 @@ export interface Teardown {
   steps: Step[];
   /** The host-side end that goes too, when there is one in this host namespace. */
   hostSide?: string | undefined;
+  /** For a link that is not removed but goes back to the host (a moved NIC): its name there. */
+  givenBack?: string | undefined;
+}
+
+/** gc's verdict on a host link of a kind whose links come back to the host (a moved NIC). */
+export interface Reclaim {
+  /** Why, in the user's terms: 'it is back on the host'. */
+  reason: string;
+  /** What gives it back what it had; absent: it is kept (reason says why). */
+  step?: Step | undefined;
+  /** Without a step: true when it is rightly where it is (its guest is there), false when that cannot be told. */
+  kept?: boolean | undefined;
 }
 
 export interface HostIfKind {
@@ -62,6 +74,8 @@ export interface HostIfKind {
   readonly vlans?: boolean;
   /** Whether the host interface, as found, is this kind's (the registry asks in its order). */
   claims(found: HostIfFound, req: AttachContext['req']): boolean;
+  /** For a kind that moves the host interface itself: the name it has on the host, written in the mark (`<kind>=<name>`). */
+  markHostName?(found: HostIfFound): string | undefined;
   /** Read-only inspection, then the steps that make the guest link. Throws when the host interface is unusable. */
   plan(ctx: AttachContext, found: HostIfFound): Promise<KindPlan>;
   /** Compares an existing marked link (a re-run) with the request. */
@@ -74,4 +88,12 @@ export interface HostIfKind {
    * macvlan dies with its guest) leave nothing for gc and omit this.
    */
   hostSide?(link: Link): boolean;
+  /**
+   * gc, for a kind whose guest links return to the host: a physical NIC goes
+   * back to the initial namespace when its guest's namespace dies, under its
+   * guest-side name (or devN when that is taken: net/core/dev.c,
+   * default_device_exit_net()). Given such a host link carrying our mark,
+   * says whether and how gc gives it back what it had.
+   */
+  reclaim?(host: Namespace, link: Link, mark: Mark, guestGone: () => Promise<boolean | undefined>): Promise<Reclaim>;
 }

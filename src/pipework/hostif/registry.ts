@@ -11,20 +11,24 @@ import type { AttachRequest } from '../../request/types';
 import { ARPHRD_INFINIBAND } from '../../rtnl';
 import type { Namespace } from '../namespace';
 import { bridge } from './bridge';
+import { dummy } from './dummy';
 import type { HostIfFound, HostIfKind } from './kind';
 import { macvlan } from './macvlan';
 import { pending } from './pending';
+import { phys } from './phys';
 
 /** Open vSwitch's database socket: a tap device is an OVS bridge (netdev datapath) only where OVS runs. */
 const OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
 
 const KINDS: readonly HostIfKind[] = [
+  // --direct-phys decides before what the interface is (the kind refuses what is no NIC).
+  phys,
   bridge,
   pending('openvswitch', 'an Open vSwitch bridge', ({ name, link }) =>
     link ? link.kind === 'openvswitch' || (link.kind === 'tun' && fs.existsSync(OVSDB_SOCKET)) : name.startsWith('ovs'),
   ),
   pending('ipoib', 'an InfiniBand device (IPoIB)', ({ link }) => link?.type === ARPHRD_INFINIBAND),
-  pending('dummy', 'a dummy interface', ({ name, link }) => !link && name.startsWith('dummy')),
+  dummy,
   macvlan,
 ];
 
