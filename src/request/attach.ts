@@ -8,7 +8,8 @@ import { parseMacArgument, parseVlan } from './mac';
 import { parseMacvlanMode } from './macvlan';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
-import type { AttachRequest, Family, MacvlanMode } from './types';
+import { checkOvsdb, parseOvsDatapath } from './ovs';
+import type { AttachRequest, Family, MacvlanMode, OvsDatapath } from './types';
 import { refuseHostIfByMac } from './unsupported';
 
 export interface AttachOptions {
@@ -32,6 +33,10 @@ export interface AttachOptions {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (the CLI's --macvlan-mode); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** Open vSwitch's database, unix:PATH (the CLI's --ovsdb); default PIPEWORK_OVSDB, then unix:/var/run/openvswitch/db.sock. */
+  ovsdb?: string | undefined;
+  /** Datapath of an OVS bridge the attach creates, system (default) or netdev (the CLI's --ovs-datapath). */
+  ovsDatapath?: OvsDatapath | undefined;
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
@@ -64,5 +69,7 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   if (mac !== undefined) request.mac = mac;
   if (vlan !== undefined) request.vlan = vlan;
   if (macvlanMode !== undefined) request.macvlanMode = macvlanMode;
+  if (o.ovsdb !== undefined) request.ovsdb = checkOvsdb(o.ovsdb);
+  if (o.ovsDatapath !== undefined) request.ovsDatapath = parseOvsDatapath(o.ovsDatapath);
   return request;
 }

@@ -12,6 +12,7 @@ export { macFromString, normaliseMac, parseMacArgument, parseVlan, type MacArgum
 export { checkGuest } from './guest';
 export { checkHostNetns } from './host-netns';
 export { parseMacvlanMode } from './macvlan';
+export { checkOvsdb, parseOvsDatapath } from './ovs';
 export { checkTimeoutMs, parseTimeout } from './timeout';
 export { refuseDhcp, refuseHostIfByMac } from './unsupported';
 export { show } from './quote';

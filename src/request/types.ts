@@ -30,7 +30,15 @@ export interface AttachRequest {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (`--macvlan-mode`); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** Open vSwitch's database (`--ovsdb unix:PATH`); absent: PIPEWORK_OVSDB, then the default socket. */
+  ovsdb?: string | undefined;
+  /** Datapath of an OVS bridge the attach creates (`--ovs-datapath`); system when absent. */
+  ovsDatapath?: OvsDatapath | undefined;
 }
+
+/** Bridge.datapath_type values an OVS bridge pipework creates can have: the kernel's, or the userspace one. */
+export type OvsDatapath = 'system' | 'netdev';
+export const OVS_DATAPATHS: readonly OvsDatapath[] = ['system', 'netdev'];
 
 /** IFLA_MACVLAN_MODE's names, as `ip link add ... type macvlan mode M` takes them. */
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
@@ -44,10 +52,14 @@ export interface DetachRequest {
   all?: boolean | undefined;
   /** Remove guestIf even when it does not carry our mark (`--force`). */
   force?: boolean | undefined;
+  /** Open vSwitch's database, for a port to remove (as AttachRequest's). */
+  ovsdb?: string | undefined;
 }
 
 export interface GcRequest {
   op: 'gc';
+  /** Open vSwitch's database, for ports to collect (as AttachRequest's). */
+  ovsdb?: string | undefined;
 }
 
 export interface ShowRequest {

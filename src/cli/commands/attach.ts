@@ -3,7 +3,7 @@
 import { unsupported, usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
-import { attachRequest, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
+import { attachRequest, show, type AttachRequest, type Family, type MacvlanMode, type OvsDatapath } from '../../request';
 import { requireAfterFirst, scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
 
@@ -35,7 +35,8 @@ in the guest as <cif>, with the address, the default route and the MAC given,
 then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
 
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
-                 (a new bridge is created and brought up)
+                 (a new bridge is created and brought up); an Open vSwitch
+                 bridge, or a missing ovs* name (created, see --ovs-datapath)
   <guest>        the container or namespace: a Docker container name or id, or
                  docker:NAME, netns:NAME, pid:PID, path:/proc/PID/ns/net
   <ip>/<len>     address and prefix length, IPv4 or IPv6:
@@ -46,7 +47,8 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
                    198.51.100.33/24@198.51.100.1   2001:db8::33/64@fe80::1
   mac            guest-side MAC, unicast: 02:42:c6:33:64:21, or U:<string> for a
                  stable one derived from a name: U:web1.example.com
-  @vlan          802.1Q VLAN id 1..4094, after the MAC or alone:
+  @vlan          802.1Q VLAN id 1..4094 (an Open vSwitch port's tag), after
+                 the MAC or alone:
                    02:42:c6:33:64:21@10   @10
 
 Attach options (after <hostif>, before <guest>; any order, each at most once):
@@ -97,6 +99,8 @@ A failure undoes everything the attach did.
       family: options.get('-a')?.value as Family | undefined,
       mac,
       macvlanMode: globals.macvlanMode as MacvlanMode | undefined,
+      ovsdb: globals.ovsdb,
+      ovsDatapath: globals.ovsDatapath as OvsDatapath | undefined,
     });
   },
 

@@ -18,17 +18,19 @@ Gc:
   gc             remove the host-side veths pipework made whose guest is gone
                  (container removed or stopped, netns or process gone); with
                  --dry-run only list them. A macvlan has no host side (it
-                 dies with its guest): gc has nothing to do for it
+                 dies with its guest): gc has nothing to do for it. Open
+                 vSwitch ports pipework added (found by their external_ids)
+                 whose veth or guest is gone go too
                    pipework gc --dry-run
 `,
 
-  parse(line) {
+  parse(line, globals) {
     const { positionals: pos } = scanArgs(line, this.options);
     if (pos.length > 1) throw usage(`unexpected argument ${show(pos[1]!)} after gc: ${USAGE} [--host-netns NS] [--dry-run]`);
-    return gcRequest();
+    return gcRequest({ ovsdb: globals.ovsdb });
   },
 
-  run: (_request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
+  run: (request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }, request),
 
   format: (outcome) => formatChange(outcome, outcome.result.message),
 };
