@@ -17,7 +17,7 @@ export interface Globals extends GlobalOptions {
   help: boolean;
   /** --macvlan-mode's text, validated by the attach request like the library's option. */
   macvlanMode?: string | undefined;
-  /** --ovsdb's text, else PIPEWORK_OVSDB's: validated by the request, like the library's option. */
+  /** --ovsdb's text: validated by the request, like the library's option. */
   ovsdb?: string | undefined;
   /** --ovs-datapath's text. */
   ovsDatapath?: string | undefined;
@@ -101,7 +101,8 @@ export function stripGlobals(argv: readonly string[]): { globals: Globals; line:
   if (hostNetns !== undefined) globals.hostNetns = checkHostNetns(hostNetns);
   const macvlanMode = values.get('--macvlan-mode');
   if (macvlanMode !== undefined) globals.macvlanMode = macvlanMode;
-  const ovsdb = values.get('--ovsdb') ?? (process.env.PIPEWORK_OVSDB || undefined);
+  // PIPEWORK_OVSDB is read where the socket is opened (ovsdb/endpoint.ts), for the library too.
+  const ovsdb = values.get('--ovsdb');
   if (ovsdb !== undefined) globals.ovsdb = ovsdb;
   const ovsDatapath = values.get('--ovs-datapath');
   if (ovsDatapath !== undefined) globals.ovsDatapath = ovsDatapath;

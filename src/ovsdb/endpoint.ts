@@ -21,6 +21,6 @@ export interface OvsdbEndpoint {
 
 export function ovsdbEndpoint(given?: string, env: string | undefined = process.env.PIPEWORK_OVSDB): OvsdbEndpoint {
   if (given !== undefined) return { path: parseOvsdbEndpoint(given), explicit: true };
-  if (env !== undefined && env !== '') return { path: parseOvsdbEndpoint(env, 'PIPEWORK_OVSDB='), explicit: true };
+  if (env !== undefined && env !== '') return { path: parseOvsdbEndpoint(env, 'PIPEWORK_OVSDB'), explicit: true };
   return { path: DEFAULT_OVSDB_SOCKET, explicit: false };
 }
