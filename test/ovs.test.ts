@@ -281,6 +281,25 @@ maybe('ovsdb-server killed mid-attach: one clear line, the veth rolled back, and
   assert.equal(netState([H, G]), before.net);
   await ovs.startServer();
   assert.equal(ovsState(), before.ovs);
+  // Killed after the port's transaction committed (before the wait for ovs-vswitchd): the
+  // veth is rolled back, the port cannot be, and the error says so; gc removes it once the server is back.
+  const e2 = await fails(
+    'attach with the server killed after the port',
+    pw.attach({ hostIf: BR, guest: `netns:${G}`, address: '192.0.2.40/24', hostLinkName: 'vkill0' }, {
+      beforeStep: async (step) => {
+        if (step.title.startsWith('wait for ovs-vswitchd')) await ovs.killServer();
+      },
+    }),
+  );
+  assert.is(e2.code, 'OVSDB_UNREACHABLE');
+  assert.match(e2.message, /^wait for ovs-vswitchd to take vkill0: .*not reachable.*; rollback incomplete: undoing "add vkill0 to Open vSwitch bridge ovspw0": .*not reachable/);
+  assert.not.match(e2.message, /\n/);
+  assert.equal(netState([H, G]), before.net, 'the veth is gone all the same');
+  await ovs.startServer();
+  assert.ok(portNames().includes('vkill0'), 'the committed port outlived the rollback');
+  const gc = await pw.gc();
+  assert.equal(gc.removed.map((x) => x.hostSide), ['vkill0']);
+  assert.equal(ovsState(), before.ovs);
   // And the CLI, with no server at all, says so in one line and changes nothing (exit 1).
   await ovs.killServer();
   const r = pipework(['--host-netns', H, '--ovsdb', ovs.endpoint, BR, `netns:${G}`, '192.0.2.40/24']);
