@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'GUEST_NOT_FOUND' // no container, namespace or process by that name
   | 'GUEST_NOT_RUNNING' // the container exists but has no process
   | 'DOCKER_UNREACHABLE' // the Engine API socket does not answer
+  | 'OVSDB_UNREACHABLE' // Open vSwitch's database socket is missing, refuses, closes or stays silent
+  | 'OVSDB' // Open vSwitch's database refused a transaction, or ovs-vswitchd could not take a port (its text in the message)
   | 'HOST_NETNS_NOT_FOUND' // --host-netns names no network namespace
   | 'HOSTIF_NOT_FOUND' // the host interface (bridge) does not exist and will not be created
   | 'HOSTIF_AMBIGUOUS' // mac:<address> matches several host interfaces

@@ -18,6 +18,7 @@ import type { ShowResult } from './pipework/show';
 import {
   attachRequest,
   detachRequest,
+  gcRequest,
   showRequest,
   waitRequest,
   routeRequest,
@@ -42,8 +43,8 @@ export type { BeforeStep, PlannedStep } from './pipework/plan';
 export type { GcEntry, GcResult } from './pipework/gc';
 export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
-export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } from './request';
-export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
+export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode, OvsDatapath } from './request';
+export { MACVLAN_MODES, OVS_DATAPATHS, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
 export type { TcResult } from './pipework/tc';
 export type { TcRequest } from './request/tc';
 export type { RouteResult } from './pipework/route';
@@ -56,6 +57,8 @@ export interface ClientOptions {
   hostNetns?: string | undefined;
   /** Where the Docker Engine API listens, as DOCKER_HOST (unix://...). */
   dockerHost?: string | undefined;
+  /** Open vSwitch's database, unix:PATH, for calls that name none; default PIPEWORK_OVSDB, then unix:/var/run/openvswitch/db.sock. */
+  ovsdb?: string | undefined;
 }
 
 export interface RunHooks {
@@ -80,23 +83,23 @@ export class Pipework {
 
   /** Attaches; re-running the same attach changes nothing (result.alreadyInPlace). A failure undoes what was done. */
   async attach(o: AttachOptions, hooks: RunHooks = {}): Promise<AttachResult> {
-    const req = attachRequest(o);
+    const req = attachRequest({ ovsdb: this.options.ovsdb, ...o });
     return (await ops.attach(req, this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep, signal: hooks.signal })).result;
   }
 
   /** What attach would do, as iproute2 commands; changes nothing. */
   async planAttach(o: AttachOptions): Promise<PlannedStep[]> {
-    return (await ops.attach(attachRequest(o), this.hostNs(), { resolve: this.resolve, dryRun: true })).plan;
+    return (await ops.attach(attachRequest({ ovsdb: this.options.ovsdb, ...o }), this.hostNs(), { resolve: this.resolve, dryRun: true })).plan;
   }
 
   /** Detaches; detaching what is not there succeeds with removed: false. */
   async detach(o: DetachOptions, hooks: RunHooks = {}): Promise<DetachResult> {
-    return (await ops.detach(detachRequest(o), this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep, signal: hooks.signal })).result;
+    return (await ops.detach(detachRequest({ ovsdb: this.options.ovsdb, ...o }), this.hostNs(), { resolve: this.resolve, beforeStep: hooks.beforeStep, signal: hooks.signal })).result;
   }
 
   /** Removes our host-side devices whose guest is gone; with dryRun, only lists them. */
-  async gc(o: { dryRun?: boolean } = {}): Promise<GcResult> {
-    return (await ops.gc(this.hostNs(), { resolve: this.resolve, dryRun: o.dryRun })).result;
+  async gc(o: { dryRun?: boolean; ovsdb?: string } = {}): Promise<GcResult> {
+    return (await ops.gc(this.hostNs(), { resolve: this.resolve, dryRun: o.dryRun }, gcRequest({ ovsdb: o.ovsdb ?? this.options.ovsdb }))).result;
   }
 
   /**

@@ -508,7 +508,7 @@ test('refused with one clear line, nothing changed: a loopback parent, the host 
         'a missing parent',
         ['nosuch0', `netns:${G}`, '192.0.2.81/24'],
         'HOSTIF_NOT_FOUND',
-        /^host interface nosuch0 does not exist \(only missing names starting with "br" are created, as bridges\)$/,
+        /^host interface nosuch0 does not exist \(only missing names starting with "br" are created, as bridges, and "ovs", as Open vSwitch bridges\)$/,
       ],
       ["the parent's MAC", ['par0', `netns:${G}`, '192.0.2.81/24', parMac], 'MAC_CONFLICT', new RegExp(`^MAC ${parMac} is host interface par0's own address$`)],
     ];

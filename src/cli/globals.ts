@@ -4,6 +4,8 @@
 //   --host-netns NS, --host-netns=NS   a second one is an error
 //   --json, --dry-run                  repeating them is harmless
 //   --macvlan-mode M, --macvlan-mode=M for an attach only (its module takes it)
+//   --ovsdb unix:PATH                  Open vSwitch's database, for attach, detach, gc
+//   --ovs-datapath D                   for an attach only: a created OVS bridge's datapath
 //   --help, -h                         wins over everything else on the line
 //
 // `--` ends options: every later argument is positional, so a guest or an
@@ -15,6 +17,10 @@ export interface Globals extends GlobalOptions {
   help: boolean;
   /** --macvlan-mode's text, validated by the attach request like the library's option. */
   macvlanMode?: string | undefined;
+  /** --ovsdb's text: validated by the request, like the library's option. */
+  ovsdb?: string | undefined;
+  /** --ovs-datapath's text. */
+  ovsDatapath?: string | undefined;
 }
 
 /**
@@ -47,6 +53,8 @@ export function prescan(argv: readonly string[]): { json: boolean; dryRun: boole
 const VALUED = new Map([
   ['--host-netns', 'a namespace name or path'],
   ['--macvlan-mode', 'a mode: bridge, private, vepa or passthru'],
+  ['--ovsdb', 'the database socket, unix:PATH'],
+  ['--ovs-datapath', 'a datapath: system or netdev'],
 ]);
 
 export function stripGlobals(argv: readonly string[]): { globals: Globals; line: Line } {
@@ -93,6 +101,11 @@ export function stripGlobals(argv: readonly string[]): { globals: Globals; line:
   if (hostNetns !== undefined) globals.hostNetns = checkHostNetns(hostNetns);
   const macvlanMode = values.get('--macvlan-mode');
   if (macvlanMode !== undefined) globals.macvlanMode = macvlanMode;
+  // PIPEWORK_OVSDB is read where the socket is opened (ovsdb/endpoint.ts), for the library too.
+  const ovsdb = values.get('--ovsdb');
+  if (ovsdb !== undefined) globals.ovsdb = ovsdb;
+  const ovsDatapath = values.get('--ovs-datapath');
+  if (ovsDatapath !== undefined) globals.ovsDatapath = ovsDatapath;
   return { globals, line: { args, stripped } };
 }
 
@@ -118,6 +131,14 @@ Global options (anywhere on the line, before --):
                  bridge (the default, as the original's), private, vepa or
                  passthru
                    pipework --macvlan-mode vepa eth2 web1 198.51.100.33/24
+  --ovsdb unix:PATH, --ovsdb=unix:PATH
+                 Open vSwitch's database socket, for attach, detach and gc
+                 (default: $PIPEWORK_OVSDB, else /var/run/openvswitch/db.sock)
+                   pipework --ovsdb unix:/run/ovs/db.sock ovsbr0 web1 0/0
+  --ovs-datapath system|netdev
+                 attach only: the datapath of an Open vSwitch bridge the
+                 attach creates (a missing ovs* name); system by default
+                   pipework --ovs-datapath netdev ovsbr1 web1 192.0.2.7/24
   -h, --help     print this text and exit 0
   --             end of options: every later argument is positional, for a
                  guest whose name starts with '-'

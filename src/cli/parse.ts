@@ -68,6 +68,11 @@ export function parseWith(command: AnyCommand, line: Line, globals: Globals): Re
       const owner = COMMANDS.find((c) => c.takesMacvlanMode)!;
       throw usage(`--macvlan-mode applies only to ${owner.flag ?? owner.op}: ${owner.usage[0]}`);
     }
+    if (globals.ovsDatapath !== undefined && !command.takesMacvlanMode) {
+      // The attach-only global options go to the one command that takes --macvlan-mode.
+      const owner = COMMANDS.find((c) => c.takesMacvlanMode)!;
+      throw usage(`--ovs-datapath applies only to ${owner.flag ?? owner.op}: ${owner.usage[0]}`);
+    }
     refuseOthersOptions(command, line);
   }
   return command.parse(line, globals);

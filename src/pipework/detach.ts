@@ -58,7 +58,7 @@ export async function planDetach(req: DetachRequest, host: Namespace, guestNs: N
         `${who}'s ${link.name} was not made by pipework (it carries no pipework mark): not removing it; --force would`,
       );
     }
-    const a: Attachment = { host, guestNs, guest, who, link, mark: mark!, removed: () => result.detached.push(entry) };
+    const a: Attachment = { host, guestNs, guest, who, link, mark: mark!, ovsdb: req.ovsdb, removed: () => result.detached.push(entry) };
     const entry: Detached = { guestSide: link.name };
     const kind = mark ? kindNamed(mark.hostKind) : undefined;
     if (mark && !kind) {

@@ -15,7 +15,8 @@ import { resolveGuest, type ResolveOptions } from '../netns';
 import { describeMark, parseMark, type Mark } from './mark';
 import type { Namespace } from './namespace';
 import { change, check, type Step } from './plan';
-import { kindNamed } from './hostif/registry';
+import { allKinds, kindNamed } from './hostif/registry';
+import type { GcRequest } from '../request/types';
 import type { Planned } from './results';
 
 export interface GcEntry {
@@ -38,7 +39,7 @@ export interface GcResult {
   message: string;
 }
 
-export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise<Planned<GcResult>> {
+export async function planGc(host: Namespace, resolve?: ResolveOptions, req: GcRequest = { op: 'gc' }): Promise<Planned<GcResult>> {
   const links = (await host.links()).flatMap((link) => {
     const mark = parseMark(link.alias);
     return mark ? [{ link, mark, kind: kindNamed(mark.hostKind) }] : [];
@@ -68,6 +69,17 @@ export async function planGc(host: Namespace, resolve?: ResolveOptions): Promise
           await host.deleteLink({ index: link.index });
         }),
       );
+    }
+  }
+  // What kinds left outside the kernel (OVS ports), once the links going are known.
+  const going = new Set(result.removed.map((e) => e.hostSide));
+  for (const kind of allKinds()) {
+    for (const l of (await kind.leftovers?.(host, going, req)) ?? []) {
+      const entry: GcEntry = { hostSide: l.hostSide, guest: l.guest, guestSide: l.guestSide, reason: l.reason };
+      if (l.step) {
+        result.removed.push(entry);
+        steps.push(l.step);
+      } else result.undecided.push(entry);
     }
   }
   const describe = (verb: string): string =>

@@ -9,7 +9,7 @@ import { PipeworkError, asPipeworkError } from '../errors';
 import { describeGuest, openGuest, type Namespace, type OpenGuest } from './namespace';
 import { describePlan, execute, type BeforeStep, type PlannedStep } from './plan';
 import { runShow, type ShowResult } from './show';
-import type { AttachRequest, DetachRequest } from '../request/types';
+import type { AttachRequest, DetachRequest, GcRequest } from '../request/types';
 import type { TcRequest } from '../request/tc';
 import { planTc, showTc, type TcResult } from './tc';
 import type { RouteRequest } from '../request/route';
@@ -79,8 +79,8 @@ export function show(spec: string, opts: RunOptions = {}): Promise<ShowResult> {
 }
 
 /** Removes the host-side devices we made whose guest is gone (gc.ts). */
-export async function gc(host: Namespace, opts: RunOptions = {}): Promise<Outcome<GcResult>> {
-  return run(await planGc(host, opts.resolve), opts);
+export async function gc(host: Namespace, opts: RunOptions = {}, req?: GcRequest): Promise<Outcome<GcResult>> {
+  return run(await planGc(host, opts.resolve, req), opts);
 }
 
 /** pipework tc: one tc request in the guest, or its qdiscs (classes) read back. */

@@ -10,7 +10,8 @@ import { parseHostIf } from './hostif';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
 import { isDhcpKeyword, parseDhcp } from './dhcp';
-import type { AddressSpec, AttachRequest, DhcpRequest, Family, MacvlanMode } from './types';
+import { checkOvsdb, parseOvsDatapath } from './ovs';
+import type { AddressSpec, AttachRequest, DhcpRequest, Family, MacvlanMode, OvsDatapath } from './types';
 
 export interface AttachOptions {
   /** The host interface: a bridge (a missing br* name is created), or another kind the planner knows; `mac:<address>` names it by its MAC. */
@@ -37,6 +38,10 @@ export interface AttachOptions {
   macvlanMode?: MacvlanMode | undefined;
   /** With a DHCP keyword as the address ('dhcp', 'udhcpc-f', 'dhcp:-f'...): how long to wait for a lease, ms (default 30 000). */
   dhcpTimeoutMs?: number | undefined;
+  /** Open vSwitch's database, unix:PATH (the CLI's --ovsdb); default PIPEWORK_OVSDB, then unix:/var/run/openvswitch/db.sock. */
+  ovsdb?: string | undefined;
+  /** Datapath of an OVS bridge the attach creates, system (default) or netdev (the CLI's --ovs-datapath). */
+  ovsDatapath?: OvsDatapath | undefined;
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
@@ -85,6 +90,8 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   if (vlan !== undefined) request.vlan = vlan;
   if (macvlanMode !== undefined) request.macvlanMode = macvlanMode;
   if (dhcp !== undefined) request.dhcp = dhcp;
+  if (o.ovsdb !== undefined) request.ovsdb = checkOvsdb(o.ovsdb);
+  if (o.ovsDatapath !== undefined) request.ovsDatapath = parseOvsDatapath(o.ovsDatapath);
   return request;
 }
 

@@ -2,6 +2,7 @@
 import { usage } from '../errors';
 import { checkGuest } from './guest';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
+import { checkOvsdb } from './ovs';
 import type { DetachRequest } from './types';
 
 export interface DetachOptions {
@@ -12,6 +13,8 @@ export interface DetachOptions {
   all?: boolean | undefined;
   /** Remove guestIf even when it does not carry pipework's mark; the CLI's --force. */
   force?: boolean | undefined;
+  /** Open vSwitch's database, unix:PATH, for a port to remove (the CLI's --ovsdb). */
+  ovsdb?: string | undefined;
 }
 
 export function detachRequest(o: DetachOptions): DetachRequest {
@@ -25,5 +28,6 @@ export function detachRequest(o: DetachOptions): DetachRequest {
   const request: DetachRequest = { op: 'detach', guest, guestIf };
   if (o.all) request.all = true;
   if (o.force) request.force = true;
+  if (o.ovsdb !== undefined) request.ovsdb = checkOvsdb(o.ovsdb);
   return request;
 }

@@ -1,9 +1,14 @@
-// gcRequest: gc takes nothing beyond the global options (host namespace, dry run).
+// gcRequest: gc takes little beyond the global options (host namespace, dry run).
+import { checkOvsdb } from './ovs';
 import type { GcRequest } from './types';
 
-/** None yet; an object so that options (a kind filter, an age) can come without changing callers. */
-export type GcOptions = Record<string, never>;
+export interface GcOptions {
+  /** Open vSwitch's database, unix:PATH, for ports to collect (the CLI's --ovsdb). */
+  ovsdb?: string | undefined;
+}
 
-export function gcRequest(_o: GcOptions = {}): GcRequest {
-  return { op: 'gc' };
+export function gcRequest(o: GcOptions = {}): GcRequest {
+  const request: GcRequest = { op: 'gc' };
+  if (o.ovsdb !== undefined) request.ovsdb = checkOvsdb(o.ovsdb);
+  return request;
 }

@@ -12,6 +12,7 @@ export { macFromString, normaliseMac, parseMacArgument, parseVlan, type MacArgum
 export { checkGuest } from './guest';
 export { checkHostNetns } from './host-netns';
 export { parseMacvlanMode } from './macvlan';
+export { checkOvsdb, parseOvsDatapath } from './ovs';
 export { checkTimeoutMs, parseTimeout } from './timeout';
 export { DEFAULT_DHCP_TIMEOUT_MS, DHCP_OPTIONS_HELP, isDhcpKeyword, parseDhcp, parseDhcpTimeout } from './dhcp';
 export { BY_MAC, parseHostIf, type HostIfArgument } from './hostif';

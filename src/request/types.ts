@@ -37,6 +37,10 @@ export interface AttachRequest {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (`--macvlan-mode`); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** Open vSwitch's database (`--ovsdb unix:PATH`); absent: PIPEWORK_OVSDB, then the default socket. */
+  ovsdb?: string | undefined;
+  /** Datapath of an OVS bridge the attach creates (`--ovs-datapath`); system when absent. */
+  ovsDatapath?: OvsDatapath | undefined;
   /** The address from the built-in DHCP client instead of `address` (request/dhcp.ts). */
   dhcp?: DhcpRequest | undefined;
 }
@@ -59,6 +63,10 @@ export interface DhcpRequest {
   timeoutMs: number;
 }
 
+/** Bridge.datapath_type values an OVS bridge pipework creates can have: the kernel's, or the userspace one. */
+export type OvsDatapath = 'system' | 'netdev';
+export const OVS_DATAPATHS: readonly OvsDatapath[] = ['system', 'netdev'];
+
 /** IFLA_MACVLAN_MODE's names, as `ip link add ... type macvlan mode M` takes them. */
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
 export const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'private', 'vepa', 'passthru'];
@@ -71,10 +79,14 @@ export interface DetachRequest {
   all?: boolean | undefined;
   /** Remove guestIf even when it does not carry our mark (`--force`). */
   force?: boolean | undefined;
+  /** Open vSwitch's database, for a port to remove (as AttachRequest's). */
+  ovsdb?: string | undefined;
 }
 
 export interface GcRequest {
   op: 'gc';
+  /** Open vSwitch's database, for ports to collect (as AttachRequest's). */
+  ovsdb?: string | undefined;
 }
 
 export interface ShowRequest {

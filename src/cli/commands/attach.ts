@@ -3,7 +3,7 @@
 import { usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
-import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
+import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type MacvlanMode, type OvsDatapath } from '../../request';
 import { holdInForeground } from '../foreground';
 import { requireAfterFirst, scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
@@ -41,9 +41,11 @@ in the guest as <cif>, with the address, the default route and the MAC given,
 then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
 
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
-                 (a new bridge is created and brought up); a NIC (the guest
-                 gets a macvlan on it); dummy (a dummy interface in the guest,
-                 no host side); mac:<address> names it by its MAC
+                 (a new bridge is created and brought up); an Open vSwitch
+                 bridge, or a missing ovs* name (created, see --ovs-datapath);
+                 a NIC (the guest gets a macvlan on it); dummy (a dummy
+                 interface in the guest, no host side); mac:<address> names
+                 it by its MAC
   <guest>        the container or namespace: a Docker container name or id, or
                  docker:NAME, lxc:NAME, netns:NAME, pid:PID,
                  path:/proc/PID/ns/net (unprefixed: Docker, LXC, netns, PID)
@@ -55,7 +57,8 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
                    198.51.100.33/24@198.51.100.1   2001:db8::33/64@fe80::1
   mac            guest-side MAC, unicast: 02:42:c6:33:64:21, or U:<string> for a
                  stable one derived from a name: U:web1.example.com
-  @vlan          802.1Q VLAN id 1..4094, after the MAC or alone:
+  @vlan          802.1Q VLAN id 1..4094 (an Open vSwitch port's tag), after
+                 the MAC or alone:
                    02:42:c6:33:64:21@10   @10
   dhcp[:OPTS]    the address from a DHCP server, by the built-in client; also
                  udhcpc, dhclient, dhcpcd (the same client) and their -f forms
@@ -127,6 +130,8 @@ A failure undoes everything the attach did.
       macvlanMode: globals.macvlanMode as MacvlanMode | undefined,
       dhcpTimeoutMs: options.has('--dhcp-timeout') ? parseDhcpTimeout(options.get('--dhcp-timeout')!.value) : undefined,
       directPhys: direct ? true : undefined,
+      ovsdb: globals.ovsdb,
+      ovsDatapath: globals.ovsDatapath as OvsDatapath | undefined,
     });
   },
 

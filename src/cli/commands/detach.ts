@@ -30,14 +30,14 @@ Detach:
                  Detaching what is not there succeeds and says so.
 `,
 
-  parse(line) {
+  parse(line, globals) {
     const { positionals: pos, options } = scanArgs(line, this.options);
     const guestIf = options.get('-i');
     if (guestIf) requireAfterFirst('-i', guestIf, pos);
     const guest = pos[1];
     if (guest === undefined) throw usage(`missing guest after detach: ${USAGE}`);
     if (pos.length > 2) throw usage(`unexpected argument ${show(pos[2]!)} after detach ${show(guest)}`);
-    return detachRequest({ guest, guestIf: guestIf?.value, all: options.has('--all'), force: options.has('--force') });
+    return detachRequest({ guest, guestIf: guestIf?.value, all: options.has('--all'), force: options.has('--force'), ovsdb: globals.ovsdb });
   },
 
   run: (request, ctx) => detach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),

@@ -21,17 +21,18 @@ Gc:
                  dies with its guest): gc has nothing to do for it. A NIC
                  moved in with --direct-phys returns to the host when its
                  guest dies, under its guest-side name: gc gives it back its
-                 name
+                 name. Open vSwitch ports pipework added (found by their
+                 external_ids) whose veth or guest is gone go too
                    pipework gc --dry-run
 `,
 
-  parse(line) {
+  parse(line, globals) {
     const { positionals: pos } = scanArgs(line, this.options);
     if (pos.length > 1) throw usage(`unexpected argument ${show(pos[1]!)} after gc: ${USAGE} [--host-netns NS] [--dry-run]`);
-    return gcRequest();
+    return gcRequest({ ovsdb: globals.ovsdb });
   },
 
-  run: (_request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
+  run: (request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }, request),
 
   format: (outcome) => formatChange(outcome, outcome.result.message),
 };

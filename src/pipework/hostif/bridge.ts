@@ -2,21 +2,20 @@
 // other end becomes a port of the bridge. pipework's choice for an existing
 // bridge, and for a missing name starting with "br", which it creates (up).
 //
-// One RTM_NEWLINK makes the whole pair: the host end with its name, MTU,
-// master and IFF_UP; the peer born inside the guest with its final name, MTU
-// and MAC (pipework makes it on the host as v<cif>pg<pid>, then moves and
-// renames it). The MTU is the bridge's, as pipework copies it.
+// The pair is made in one RTM_NEWLINK (veth.ts), its host end with the
+// bridge as master. The MTU is the bridge's, as pipework copies it.
 import { PipeworkError } from '../../errors';
-import { formatMac, parseMac } from '../../packet';
-import { newLink, newVeth, setLink, type Link } from '../../rtnl';
+import { formatMac } from '../../packet';
+import { newLink, type Link } from '../../rtnl';
 import { netnsArgument, type AttachContext } from '../context';
-import { describeMark, parseMark, sameMark } from '../mark';
+import { parseMark, sameMark } from '../mark';
 import { defaultHostLinkName } from '../names';
 import type { Namespace } from '../namespace';
-import { change, check } from '../plan';
+import { check } from '../plan';
 import { createShared, type SharedLink } from '../shared';
 import { deleteGuestLink } from './delete';
 import type { Attachment, Existing, HostIfFound, HostIfKind, KindPlan, Teardown } from './kind';
+import { hostPeer, refuseTakenHostName, vethStep } from './veth';
 
 const DEFAULT_MTU = 1500;
 
@@ -41,24 +40,16 @@ export const bridge: HostIfKind = {
   claims: ({ name, link }) => (link ? link.kind === 'bridge' : name.startsWith('br')),
 
   async plan(ctx: AttachContext, found: HostIfFound): Promise<KindPlan> {
-    const { req, host, guestNs, dev, who } = ctx;
+    const { req, host, dev, who } = ctx;
     const br = found.link;
     const hostName = req.hostLinkName ?? defaultHostLinkName(dev, ctx.guest);
-    const taken = await host.linkByName(hostName);
-    if (taken) {
-      // Never deleted, up or down: the original pipework deletes a down one, which may be someone else's.
-      const theirs = parseMark(taken.alias);
-      const whose = theirs ? ` (pipework's, for ${theirs.ifname} in ${describeMark(theirs)})` : '';
-      throw new PipeworkError('LINK_EXISTS', `host interface ${hostName} already exists${whose}`);
-    }
+    await refuseTakenHostName(host, hostName);
     // The bridge would take frames for that MAC as its own: the guest would be unreachable.
     if (req.mac && br?.mac && formatMac(br.mac) === req.mac) {
       throw new PipeworkError('MAC_CONFLICT', `MAC ${req.mac} is bridge ${req.hostIf}'s own address`);
     }
     const mtu = br?.mtu ?? DEFAULT_MTU;
     let bridgeIndex = br?.index ?? 0;
-    let hostIndex = 0;
-    let vethCreated = false;
     ctx.result.hostSide = hostName;
     ctx.result.link = linkPhrase(hostName, req.hostIf, !br);
     if (!br) ctx.result.created = [`bridge ${req.hostIf}`];
@@ -74,39 +65,18 @@ export const bridge: HostIfKind = {
         }),
       );
     }
-    steps.push(
-      change(
-        `create veth ${hostName} on bridge ${req.hostIf} with peer ${dev} in ${who}`,
+    const veth = vethStep(ctx, {
+      hostName,
+      mtu,
+      master: () => bridgeIndex,
+      title: `create veth ${hostName} on bridge ${req.hostIf} with peer ${dev} in ${who}`,
+      command:
         `${host.ip}link add ${hostName} mtu ${mtu} master ${req.hostIf} up type veth peer name ${dev} mtu ${mtu}` +
-          `${req.mac ? ` address ${req.mac}` : ''} netns ${netnsArgument(ctx.guest)}`,
-        async () => {
-          // The peer is born down: asked to come up inside another namespace the
-          // kernel answers ENOTCONN (6.18), so it is brought up from inside the
-          // guest, after its address.
-          await host.sock.request(
-            newVeth(
-              { name: hostName, mtu, master: bridgeIndex, up: true },
-              { name: dev, mtu, mac: req.mac ? parseMac(req.mac) : undefined, nsFd: ctx.guest.nsFd },
-            ),
-          );
-          vethCreated = true;
-          const peer = await guestNs.linkByName(dev);
-          if (!peer) throw new PipeworkError('INTERNAL', `${dev} did not appear in ${who}`);
-          // The guest end's IFLA_LINK is the host end's ifindex: what we address from now on, never whatever has the name.
-          hostIndex = peer.link ?? 0;
-          Object.assign(ctx.link, { index: peer.index, mac: peer.mac ?? Buffer.alloc(0), mtu });
-          ctx.result.mac = formatMac(ctx.link.mac);
-          // The kernel ignores IFLA_IFALIAS in a new link: mark the host end now, the guest end when it comes up.
-          await host.sock.request(setLink(hostIndex ? { index: hostIndex, alias: ctx.alias } : { name: hostName, alias: ctx.alias }));
-        },
-        // Deleting one end of a veth deletes both, and the guest end takes its addresses and routes along.
-        async () => {
-          if (vethCreated) await host.deleteLink(hostIndex ? { index: hostIndex } : { name: hostName });
-        },
-      ),
-    );
+        `${req.mac ? ` address ${req.mac}` : ''} netns ${netnsArgument(ctx.guest)}`,
+    });
+    steps.push(veth.step);
     const confirm = check(`confirm ${hostName} is still a port of ${req.hostIf}`, async () => {
-      const now = await host.linkByIndex(hostIndex);
+      const now = await host.linkByIndex(veth.state.hostIndex);
       if (!now || now.master !== bridgeIndex) {
         throw new PipeworkError('HOSTIF_NOT_FOUND', `bridge ${req.hostIf} went away during the attach`);
       }
@@ -141,16 +111,3 @@ export const bridge: HostIfKind = {
 
   hostSide: (link) => link.kind === 'veth',
 };
-
-/**
- * The host end of a guest's veth: IFLA_LINK is the peer's ifindex in the
- * peer's namespace, so the host link of that index is it only if it is a
- * veth pointing back at the guest end, whose peer lives in the guest's very
- * namespace (by nsid: an index alone can match a stranger's veth).
- */
-async function hostPeer(host: Namespace, guestFd: number, link: Link): Promise<Link | undefined> {
-  if (link.kind !== 'veth' || !link.link) return undefined;
-  const peer = await host.linkByIndex(link.link);
-  if (!peer || peer.kind !== 'veth' || peer.link !== link.index || peer.linkNetnsid === undefined) return undefined;
-  return peer.linkNetnsid === (await host.nsidOf(guestFd)) ? peer : undefined;
-}

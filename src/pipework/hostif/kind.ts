@@ -7,6 +7,7 @@ import type { Mark } from '../mark';
 import type { Namespace } from '../namespace';
 import type { Step } from '../plan';
 import type { Guest } from '../../netns';
+import type { GcRequest } from '../../request/types';
 
 /** What the registry found under the host interface's name (undefined: nothing). */
 export interface HostIfFound {
@@ -45,6 +46,8 @@ export interface Attachment {
   who: string;
   link: Link;
   mark: Mark;
+  /** Open vSwitch's database as the detach names it (DetachRequest.ovsdb), for kinds that keep state there. */
+  ovsdb?: string | undefined;
   /** Teardown steps call it once the attachment is really gone (not when someone else removed it first). */
   removed(): void;
 }
@@ -72,8 +75,8 @@ export interface HostIfKind {
   readonly name: string;
   /** Whether it honours `@VID` (an OVS port tag, a VLAN device, a bridge port VLAN); a kind without is refused one. */
   readonly vlans?: boolean;
-  /** Whether the host interface, as found, is this kind's (the registry asks in its order). */
-  claims(found: HostIfFound, req: AttachContext['req']): boolean;
+  /** Whether the host interface, as found, is this kind's (the registry asks in its order; a kind may have to ask a daemon). */
+  claims(found: HostIfFound, req: AttachContext['req']): boolean | Promise<boolean>;
   /** For a kind that moves the host interface itself: the name it has on the host, written in the mark (`<kind>=<name>`). */
   markHostName?(found: HostIfFound): string | undefined;
   /** Read-only inspection, then the steps that make the guest link. Throws when the host interface is unusable. */
@@ -96,4 +99,19 @@ export interface HostIfKind {
    * says whether and how gc gives it back what it had.
    */
   reclaim?(host: Namespace, link: Link, mark: Mark, guestGone: () => Promise<boolean | undefined>): Promise<Reclaim>;
+  /**
+   * gc: what this kind left outside the kernel (an OVS port whose veth is
+   * gone). `going` names the host links gc is removing in this run. Only
+   * what goes (a step each) and what cannot be decided are returned.
+   */
+  leftovers?(host: Namespace, going: ReadonlySet<string>, req: GcRequest): Promise<Leftover[]>;
+}
+
+/** Something gc found, as its result reports it; `step` removes it (absent: undecided, kept). */
+export interface Leftover {
+  hostSide: string;
+  guest: string;
+  guestSide: string;
+  reason: string;
+  step?: Step | undefined;
 }

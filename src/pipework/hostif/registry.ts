@@ -5,7 +5,6 @@
 // bridge, dummy* a dummy interface; anything else is an error ("I do not know
 // how to setup interface X", the original says). Adding a kind: a file, and
 // one line here, in its place in that order.
-import * as fs from 'node:fs';
 import { PipeworkError } from '../../errors';
 import type { AttachRequest } from '../../request/types';
 import { ARPHRD_INFINIBAND } from '../../rtnl';
@@ -14,19 +13,15 @@ import { bridge } from './bridge';
 import { dummy } from './dummy';
 import type { HostIfFound, HostIfKind } from './kind';
 import { macvlan } from './macvlan';
+import { ovs } from './ovs';
 import { pending } from './pending';
 import { phys } from './phys';
-
-/** Open vSwitch's database socket: a tap device is an OVS bridge (netdev datapath) only where OVS runs. */
-const OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
 
 const KINDS: readonly HostIfKind[] = [
   // --direct-phys decides before what the interface is (the kind refuses what is no NIC).
   phys,
   bridge,
-  pending('openvswitch', 'an Open vSwitch bridge', ({ name, link }) =>
-    link ? link.kind === 'openvswitch' || (link.kind === 'tun' && fs.existsSync(OVSDB_SOCKET)) : name.startsWith('ovs'),
-  ),
+  ovs,
   pending('ipoib', 'an InfiniBand device (IPoIB)', ({ link }) => link?.type === ARPHRD_INFINIBAND),
   dummy,
   macvlan,
@@ -34,11 +29,17 @@ const KINDS: readonly HostIfKind[] = [
 
 export async function pickKind(req: AttachRequest, host: Namespace): Promise<{ kind: HostIfKind; found: HostIfFound }> {
   const found: HostIfFound = { name: req.hostIf, link: await host.linkByName(req.hostIf) };
-  const kind = KINDS.find((k) => k.claims(found, req));
+  let kind: HostIfKind | undefined;
+  for (const k of KINDS) {
+    if (await k.claims(found, req)) {
+      kind = k;
+      break;
+    }
+  }
   if (!kind) {
     throw new PipeworkError(
       'HOSTIF_NOT_FOUND',
-      `host interface ${req.hostIf} does not exist (only missing names starting with "br" are created, as bridges)`,
+      `host interface ${req.hostIf} does not exist (only missing names starting with "br" are created, as bridges, and "ovs", as Open vSwitch bridges)`,
     );
   }
   return { kind, found };
