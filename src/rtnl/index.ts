@@ -4,3 +4,7 @@ export * from './link';
 export * from './route';
 export * from './nsid';
 export * from './kinds/macvlan';
+export * from './bridge-vlan';
+export * from './kinds/vlan';
+export * from './kinds/ipvlan';
+export * from './kinds/ipoib';
