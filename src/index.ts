@@ -34,8 +34,8 @@ export type { BeforeStep, PlannedStep } from './pipework/plan';
 export type { GcEntry, GcResult } from './pipework/gc';
 export type { Detached } from './pipework/detach';
 export { formatMark, parseMark, type Mark } from './pipework/mark';
-export type { AttachRequest, DetachRequest, AddressSpec, Family, MacvlanMode } from './request';
-export { MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
+export type { AttachRequest, DetachRequest, AddressSpec, Family, IpvlanMode, MacvlanMode } from './request';
+export { IPVLAN_MODES, MACVLAN_MODES, attachRequest, detachRequest, macFromString, type AttachOptions, type DetachOptions } from './request';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {

@@ -4,6 +4,7 @@
 //   --host-netns NS, --host-netns=NS   a second one is an error
 //   --json, --dry-run                  repeating them is harmless
 //   --macvlan-mode M, --macvlan-mode=M for an attach only (its module takes it)
+//   --ipvlan M, --ipvlan=M             the same
 //   --help, -h                         wins over everything else on the line
 //
 // `--` ends options: every later argument is positional, so a guest or an
@@ -15,6 +16,8 @@ export interface Globals extends GlobalOptions {
   help: boolean;
   /** --macvlan-mode's text, validated by the attach request like the library's option. */
   macvlanMode?: string | undefined;
+  /** --ipvlan's text, likewise. */
+  ipvlanMode?: string | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export function prescan(argv: readonly string[]): { json: boolean; dryRun: boole
 const VALUED = new Map([
   ['--host-netns', 'a namespace name or path'],
   ['--macvlan-mode', 'a mode: bridge, private, vepa or passthru'],
+  ['--ipvlan', 'a mode: l2, l3 or l3s'],
 ]);
 
 export function stripGlobals(argv: readonly string[]): { globals: Globals; line: Line } {
@@ -93,6 +97,8 @@ export function stripGlobals(argv: readonly string[]): { globals: Globals; line:
   if (hostNetns !== undefined) globals.hostNetns = checkHostNetns(hostNetns);
   const macvlanMode = values.get('--macvlan-mode');
   if (macvlanMode !== undefined) globals.macvlanMode = macvlanMode;
+  const ipvlanMode = values.get('--ipvlan');
+  if (ipvlanMode !== undefined) globals.ipvlanMode = ipvlanMode;
   return { globals, line: { args, stripped } };
 }
 
@@ -118,6 +124,10 @@ Global options (anywhere on the line, before --):
                  bridge (the default, as the original's), private, vepa or
                  passthru
                    pipework --macvlan-mode vepa eth2 web1 198.51.100.33/24
+  --ipvlan M, --ipvlan=M
+                 attach only: an ipvlan of mode l2, l3 or l3s instead of a
+                 macvlan on a physical host interface
+                   pipework --ipvlan l2 eth2 web1 198.51.100.33/24
   -h, --help     print this text and exit 0
   --             end of options: every later argument is positional, for a
                  guest whose name starts with '-'

@@ -13,7 +13,7 @@ rtnetlink (no ip, docker or arping is run).
  * Forms refused later, by planning, with the same exit status 3 (the commands
  * refused here come from the table).
  */
-const REFUSED_WHEN_PLANNING = ['dummy', 'VLAN @vid', 'Open vSwitch (ovs*)', 'IPoIB'];
+const REFUSED_WHEN_PLANNING = ['dummy', 'Open vSwitch (ovs*)'];
 
 /** The lines of the Usage block, each starting with 'pipework '. */
 export function usageLines(): string[] {

@@ -5,10 +5,11 @@ import { usage } from '../errors';
 import { checkFamily, parseAddressArgument } from './address';
 import { checkGuest } from './guest';
 import { parseMacArgument, parseVlan } from './mac';
+import { parseIpvlanMode } from './ipvlan';
 import { parseMacvlanMode } from './macvlan';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
-import type { AttachRequest, Family, MacvlanMode } from './types';
+import type { AttachRequest, Family, IpvlanMode, MacvlanMode } from './types';
 import { refuseHostIfByMac } from './unsupported';
 
 export interface AttachOptions {
@@ -32,6 +33,8 @@ export interface AttachOptions {
   vlan?: number | undefined;
   /** macvlan mode on a physical host interface (the CLI's --macvlan-mode); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
+  /** An ipvlan of this mode instead of a macvlan on a physical host interface (the CLI's --ipvlan). */
+  ipvlanMode?: IpvlanMode | undefined;
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
@@ -50,19 +53,27 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   const { address, gateway } = parseAddressArgument(o.gateway === undefined ? addressText : `${addressText}@${o.gateway}`, family);
 
   const macText = o.mac ?? '';
-  const { mac, vlan: vlanInMac } = parseMacArgument(macText);
+  const { mac, vlan: vlanInMac, tag: tagInMac } = parseMacArgument(macText);
   if (o.vlan !== undefined && vlanInMac !== undefined) {
     throw usage(`VLAN given twice: in the MAC argument ${show(macText)} and as ${show(String(o.vlan))}`);
   }
   const vlan = o.vlan === undefined ? vlanInMac : parseVlan(String(o.vlan));
+  const tag = o.vlan === undefined ? tagInMac : undefined;
   const macvlanMode = o.macvlanMode === undefined ? undefined : parseMacvlanMode(o.macvlanMode);
+  const ipvlanMode = o.ipvlanMode === undefined ? undefined : parseIpvlanMode(o.ipvlanMode);
+  if (macvlanMode !== undefined && ipvlanMode !== undefined) {
+    throw usage(`--macvlan-mode ${macvlanMode} and --ipvlan ${ipvlanMode}: a guest gets a macvlan or an ipvlan, not both`);
+  }
 
   const request: AttachRequest = { op: 'attach', hostIf, guest, guestIf };
+  if (o.guestIf !== undefined) request.guestIfGiven = true;
   if (hostLinkName !== undefined) request.hostLinkName = hostLinkName;
   if (address !== undefined) request.address = address;
   if (gateway !== undefined) request.gateway = gateway;
   if (mac !== undefined) request.mac = mac;
   if (vlan !== undefined) request.vlan = vlan;
+  if (tag !== undefined) request.tag = tag;
   if (macvlanMode !== undefined) request.macvlanMode = macvlanMode;
+  if (ipvlanMode !== undefined) request.ipvlanMode = ipvlanMode;
   return request;
 }

@@ -3,7 +3,7 @@
 import { unsupported, usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
-import { attachRequest, show, type AttachRequest, type Family, type MacvlanMode } from '../../request';
+import { attachRequest, show, type AttachRequest, type Family, type IpvlanMode, type MacvlanMode } from '../../request';
 import { requireAfterFirst, scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
 
@@ -97,6 +97,7 @@ A failure undoes everything the attach did.
       family: options.get('-a')?.value as Family | undefined,
       mac,
       macvlanMode: globals.macvlanMode as MacvlanMode | undefined,
+      ipvlanMode: globals.ipvlanMode as IpvlanMode | undefined,
     });
   },
 
