@@ -35,7 +35,8 @@ in the guest as <cif>, with the address, the default route and the MAC given,
 then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
 
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
-                 (a new bridge is created and brought up)
+                 (a new bridge is created and brought up); a NIC (a macvlan,
+                 or an ipvlan with --ipvlan); an InfiniBand device (IPoIB)
   <guest>        the container or namespace: a Docker container name or id, or
                  docker:NAME, netns:NAME, pid:PID, path:/proc/PID/ns/net
   <ip>/<len>     address and prefix length, IPv4 or IPv6:
@@ -48,6 +49,9 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
                  stable one derived from a name: U:web1.example.com
   @vlan          802.1Q VLAN id 1..4094, after the MAC or alone:
                    02:42:c6:33:64:21@10   @10
+                 on a NIC: the macvlan hangs on NIC.VID (made if missing); on
+                 a bridge: the veth is an untagged port of that VLAN; on an
+                 InfiniBand device: a partition key in hex (@8001)
 
 Attach options (after <hostif>, before <guest>; any order, each at most once):
   -i cif         guest-side interface name (default eth1), 1..15 bytes
