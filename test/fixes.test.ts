@@ -289,56 +289,25 @@ test('gateway (d) IPv6 link-local: no fe80::1/128 route, default via fe80::1 dev
 
 // ---- 4. kinds not implemented yet: UNSUPPORTED, not a complaint about the name --------------
 
-test('VLAN @10 on a bridge: UNSUPPORTED (CLI exit 3), the name not blamed, nothing changed', async () => {
-  const G = guest('unsup');
-  const before = netState([H, G]);
-  const withVlan = (o: AttachOptions): AttachRequest => ({ ...attachRequest(o), vlan: 10 });
-  const cases: { what: string; lib: () => Promise<unknown>; argv: string[]; named: RegExp }[] = [
-    {
-      what: 'VLAN @10 on a bridge',
-      lib: () => ops.attach(withVlan({ hostIf: 'br0', guest: `netns:${G}`, address: '198.51.100.42/24' }), lib.host),
-      argv: ['br0', `netns:${G}`, '198.51.100.42/24', '@10'],
-      named: /VLAN/,
-    },
-  ];
-  for (const c of cases) {
-    const e = await pipeworkRejection(c.what, c.lib());
-    assert.is(e.code, 'UNSUPPORTED', `${c.what}: ${e.code}: ${e.message}`);
-    assert.match(e.message, /not supported yet/, `${c.what}: ${e.message}`);
-    assert.match(e.message, c.named, `${c.what}: says what it is: ${e.message}`);
-    assert.not.match(e.message, /does not exist|not a bridge|invalid|name/, `${c.what}: does not blame the name: ${e.message}`);
-    assert.equal(netState([H, G]), before, `${c.what}: nothing changed (library)`);
-
-    const r = cli(...c.argv);
-    assert.is(r.status, 3, `${c.what}: ${explain(r)}`);
-    assert.is(r.errLines.length, 1, `${c.what}: one line: ${explain(r)}`);
-    assert.is(r.errLines[0], `pipework: ${e.message}`, `${c.what}: the same message`);
-    assert.equal(netState([H, G]), before, `${c.what}: nothing changed (CLI)`);
-  }
-});
-
-test('a device of type InfiniBand (ARPHRD 32) is claimed by the IPoIB kind, which refuses it as UNSUPPORTED (no kernel device: a stub host)', async () => {
+test('a device of type InfiniBand (ARPHRD 32) is claimed by the IPoIB kind, which refuses a MAC before it looks at anything (no kernel device: a stub host)', async () => {
   const { pickKind } = await import('../src/pipework/hostif/registry');
   const { ARPHRD_INFINIBAND } = await import('../src/rtnl');
   const ib = { index: 7, name: 'ib0', type: ARPHRD_INFINIBAND, flags: 0, mtu: 2044 };
   const stubHost = { linkByName: async (name: string) => (name === 'ib0' ? ib : undefined) } as unknown as Namespace;
-  const req = attachRequest({ hostIf: 'ib0', guest: 'netns:none', address: '198.51.100.43/24' });
+  const req = attachRequest({ hostIf: 'ib0', guest: 'netns:none', address: '198.51.100.43/24', mac: '02:00:5e:00:53:43' });
   const { kind, found } = await pickKind(req, stubHost);
   assert.is(kind.name, 'ipoib');
-  const e = await pipeworkRejection('plan on ib0', kind.plan(undefined as never, found));
-  assert.is(e.code, 'UNSUPPORTED', e.message);
-  assert.is(e.message, 'host interface ib0: an InfiniBand device (IPoIB) is not supported yet');
+  const e = await pipeworkRejection('plan on ib0', kind.plan({ req } as never, found));
+  assert.is(e.code, 'USAGE', e.message);
+  assert.match(e.message, /^MAC 02:00:5e:00:53:43: setting the MAC address of an IPoIB interface is not supported/);
 });
 
-withInfiniBand('an existing InfiniBand device as host interface: UNSUPPORTED (CLI exit 3), nothing changed', async () => {
-  // Would run with an InfiniBand device ib0 in the host namespace.
+withInfiniBand('an existing InfiniBand device as host interface: a MAC is refused (CLI exit 2), nothing changed', async () => {
+  // Would run with an InfiniBand device ib0 in the host namespace (the IPoIB attach itself: test/ipoib.test.ts).
   const G = guest('ib');
   const before = netState([H, G]);
-  const e = await pipeworkRejection('attach on ib0', lib.pw.attach({ hostIf: 'ib0', guest: `netns:${G}`, address: '198.51.100.43/24' }));
-  assert.is(e.code, 'UNSUPPORTED', e.message);
-  assert.match(e.message, /InfiniBand/);
-  const r = cli('ib0', `netns:${G}`, '198.51.100.43/24');
-  assert.is(r.status, 3, explain(r));
+  const r = cli('ib0', `netns:${G}`, '198.51.100.43/24', '02:00:5e:00:53:43');
+  assert.is(r.status, 2, explain(r));
   assert.equal(netState([H, G]), before);
 });
 

@@ -32,7 +32,7 @@ export interface Command<Q extends Request = Request, R = unknown> {
   examples?: readonly string[] | undefined;
   /** Set for a command of the original that this version recognises and refuses (exit 3): what the help lists. */
   unsupportedYet?: string | undefined;
-  /** Whether --macvlan-mode applies to it. */
+  /** Whether --macvlan-mode (and --ipvlan) apply to it. */
   takesMacvlanMode?: boolean | undefined;
   /** The line, global options removed, to a validated request (src/request); throws on a bad line. */
   parse(line: Line, globals: Globals): Q;

@@ -4,6 +4,7 @@
 //   --host-netns NS, --host-netns=NS   a second one is an error
 //   --json, --dry-run                  repeating them is harmless
 //   --macvlan-mode M, --macvlan-mode=M for an attach only (its module takes it)
+//   --ipvlan M, --ipvlan=M             the same
 //   --ovsdb unix:PATH                  Open vSwitch's database, for attach, detach, gc
 //   --ovs-datapath D                   for an attach only: a created OVS bridge's datapath
 //   --help, -h                         wins over everything else on the line
@@ -17,6 +18,8 @@ export interface Globals extends GlobalOptions {
   help: boolean;
   /** --macvlan-mode's text, validated by the attach request like the library's option. */
   macvlanMode?: string | undefined;
+  /** --ipvlan's text, likewise. */
+  ipvlanMode?: string | undefined;
   /** --ovsdb's text: validated by the request, like the library's option. */
   ovsdb?: string | undefined;
   /** --ovs-datapath's text. */
@@ -53,6 +56,7 @@ export function prescan(argv: readonly string[]): { json: boolean; dryRun: boole
 const VALUED = new Map([
   ['--host-netns', 'a namespace name or path'],
   ['--macvlan-mode', 'a mode: bridge, private, vepa or passthru'],
+  ['--ipvlan', 'a mode: l2, l3 or l3s'],
   ['--ovsdb', 'the database socket, unix:PATH'],
   ['--ovs-datapath', 'a datapath: system or netdev'],
 ]);
@@ -101,6 +105,8 @@ export function stripGlobals(argv: readonly string[]): { globals: Globals; line:
   if (hostNetns !== undefined) globals.hostNetns = checkHostNetns(hostNetns);
   const macvlanMode = values.get('--macvlan-mode');
   if (macvlanMode !== undefined) globals.macvlanMode = macvlanMode;
+  const ipvlanMode = values.get('--ipvlan');
+  if (ipvlanMode !== undefined) globals.ipvlanMode = ipvlanMode;
   // PIPEWORK_OVSDB is read where the socket is opened (ovsdb/endpoint.ts), for the library too.
   const ovsdb = values.get('--ovsdb');
   if (ovsdb !== undefined) globals.ovsdb = ovsdb;
@@ -131,6 +137,10 @@ Global options (anywhere on the line, before --):
                  bridge (the default, as the original's), private, vepa or
                  passthru
                    pipework --macvlan-mode vepa eth2 web1 198.51.100.33/24
+  --ipvlan M, --ipvlan=M
+                 attach only: an ipvlan of mode l2, l3 or l3s instead of a
+                 macvlan on a physical host interface
+                   pipework --ipvlan l2 eth2 web1 198.51.100.33/24
   --ovsdb unix:PATH, --ovsdb=unix:PATH
                  Open vSwitch's database socket, for attach, detach and gc
                  (default: $PIPEWORK_OVSDB, else /var/run/openvswitch/db.sock)

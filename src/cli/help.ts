@@ -13,7 +13,7 @@ rtnetlink (no ip, docker or arping is run).
  * Forms refused later, by planning, with the same exit status 3 (the commands
  * refused here come from the table).
  */
-const REFUSED_WHEN_PLANNING = ['VLAN @vid (except on Open vSwitch)', 'IPoIB'];
+const REFUSED_WHEN_PLANNING: string[] = [];
 
 /** The lines of the Usage block, each starting with 'pipework '. */
 export function usageLines(): string[] {
@@ -23,6 +23,7 @@ export function usageLines(): string[] {
 function notSupportedYet(): string {
   const commands = COMMANDS.flatMap((c) => (c.unsupportedYet === undefined ? [] : [c.unsupportedYet]));
   const items = [commands.join(', '), ...REFUSED_WHEN_PLANNING].filter((i) => i !== '');
+  if (items.length === 0) return '';
   const text = `Not supported yet (exit 3): ${items.join('; ')}.`;
   // Wrapped at 80 columns like the rest of the text.
   const lines: string[] = [];
@@ -49,5 +50,7 @@ export function helpText(): string {
     `Examples:\n${examples.map((e) => `  ${e}\n`).join('')}`,
     notSupportedYet(),
     EXIT_STATUS_HELP,
-  ].join('\n');
+  ]
+    .filter((p) => p !== '')
+    .join('\n');
 }

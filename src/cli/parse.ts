@@ -64,9 +64,10 @@ function refuseOthersOptions(command: AnyCommand, line: Line): void {
 /** The picked command's request from the line; throws as parseCommandLine does. */
 export function parseWith(command: AnyCommand, line: Line, globals: Globals): Request {
   if (command.unsupportedYet === undefined) {
-    if (globals.macvlanMode !== undefined && !command.takesMacvlanMode) {
+    const physOption = globals.macvlanMode !== undefined ? '--macvlan-mode' : globals.ipvlanMode !== undefined ? '--ipvlan' : undefined;
+    if (physOption !== undefined && !command.takesMacvlanMode) {
       const owner = COMMANDS.find((c) => c.takesMacvlanMode)!;
-      throw usage(`--macvlan-mode applies only to ${owner.flag ?? owner.op}: ${owner.usage[0]}`);
+      throw usage(`${physOption} applies only to ${owner.flag ?? owner.op}: ${owner.usage[0]}`);
     }
     if (globals.ovsDatapath !== undefined && !command.takesMacvlanMode) {
       // The attach-only global options go to the one command that takes --macvlan-mode.

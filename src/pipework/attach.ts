@@ -3,7 +3,8 @@
 // the address source (addr/) says what goes on it; the steps in configure.ts
 // do the rest, the same for every kind. Planned from read-only queries, then
 // executed step by step with rollback (plan.ts).
-import { PipeworkError, unsupported } from '../errors';
+import { PipeworkError } from '../errors';
+import { checkTag } from '../request';
 import type { Guest } from '../netns';
 import type { AttachRequest } from '../request/types';
 import { pickSource } from './addr';
@@ -19,9 +20,12 @@ import { summariseGuest, type AttachPlan } from './results';
 
 /** Looks at host and guest (read-only) and lists the steps the attach takes. */
 export async function planAttach(asked: AttachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<AttachPlan> {
-  const req = await hostIfByMac(asked, host, guestNs);
-  const [{ kind, found }, inGuest] = await Promise.all([pickKind(req, host), guestNs.linkByName(req.guestIf)]);
-  if (req.vlan !== undefined && !kind.vlans) throw unsupported(`VLAN tagging (@${req.vlan}) on ${found.name}`);
+  const byMac = await hostIfByMac(asked, host, guestNs);
+  const [{ kind, found }, inGuestAsked] = await Promise.all([pickKind(byMac, host), guestNs.linkByName(byMac.guestIf)]);
+  // No -i, and the kind has a default name of its own (IPoIB's ib0): the whole attach uses it.
+  const req = !byMac.guestIfGiven && kind.defaultGuestIf ? { ...byMac, guestIf: kind.defaultGuestIf } : byMac;
+  const inGuest = req === byMac ? inGuestAsked : await guestNs.linkByName(req.guestIf);
+  checkTag(req, kind, found.name);
   const mark = guestMark(guest, req.guestIf, kind.name, kind.markHostName?.(found));
   const who = describeGuest(guest);
   const ctx: AttachContext = {
@@ -77,7 +81,7 @@ export async function planAttach(asked: AttachRequest, host: Namespace, guestNs:
     ...gateway.steps,
     confirmGuest(ctx),
     ...(made.confirm ?? []),
-    ...(hasAddress ? [announceStep(ctx)] : []),
+    ...(hasAddress && made.announce !== false ? [announceStep(ctx)] : []),
     ...(source.finish?.(ctx) ?? []),
   ];
   return {

@@ -1,5 +1,5 @@
-// Shared host resources: a link several guests use (a bridge; later a VLAN
-// device, an OVS bridge). The attach that creates one marks it as ours
+// Shared host resources: a link several guests use (a bridge, a VLAN device;
+// later an OVS bridge). The attach that creates one marks it as ours
 // (sharedMark) and remembers its ifindex; removing it is for its last user
 // only, and is done by ifindex after checking, at that index, that it still
 // carries our mark and has no user left. A concurrent attach that joins it
@@ -23,6 +23,8 @@ export interface SharedLink {
   command: string;
   /** The RTM_NEWLINK that makes it (NLM_F_EXCL). */
   create(): Buffer;
+  /** The error to throw when the kernel refuses to make it (a kind it lacks, said clearly); absent: the kernel's own. */
+  refused?(e: unknown): unknown;
   /** Why an existing link of that name cannot serve (another attach made something else), or undefined. */
   unusable(link: Link): string | undefined;
   /** Whether anything still uses it, at that ifindex (a bridge: any port). */
@@ -45,7 +47,7 @@ export function createShared(ns: Namespace, r: SharedLink, onReady: (s: SharedSt
         await ns.sock.request(r.create());
         state.created = true;
       } catch (e) {
-        if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
+        if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw r.refused ? r.refused(e) : e;
       }
       const made = await ns.linkByName(r.name);
       if (!made) throw new PipeworkError('HOSTIF_NOT_FOUND', `${r.label} vanished as soon as it was made`);

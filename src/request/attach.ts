@@ -5,13 +5,14 @@ import { usage } from '../errors';
 import { checkFamily, parseAddressArgument } from './address';
 import { checkGuest } from './guest';
 import { parseMacArgument, parseVlan } from './mac';
+import { parseIpvlanMode } from './ipvlan';
 import { parseMacvlanMode } from './macvlan';
 import { parseHostIf } from './hostif';
 import { DEFAULT_GUEST_IF, NAME_LABEL, checkInterfaceName } from './names';
 import { show } from './quote';
 import { isDhcpKeyword, parseDhcp } from './dhcp';
 import { checkOvsdb, parseOvsDatapath } from './ovs';
-import type { AddressSpec, AttachRequest, DhcpRequest, Family, MacvlanMode, OvsDatapath } from './types';
+import type { AddressSpec, AttachRequest, DhcpRequest, Family, IpvlanMode, MacvlanMode, OvsDatapath } from './types';
 
 export interface AttachOptions {
   /** The host interface: a bridge (a missing br* name is created), or another kind the planner knows; `mac:<address>` names it by its MAC. */
@@ -42,6 +43,8 @@ export interface AttachOptions {
   ovsdb?: string | undefined;
   /** Datapath of an OVS bridge the attach creates, system (default) or netdev (the CLI's --ovs-datapath). */
   ovsDatapath?: OvsDatapath | undefined;
+  /** An ipvlan of this mode instead of a macvlan on a physical host interface (the CLI's --ipvlan). */
+  ipvlanMode?: IpvlanMode | undefined;
 }
 
 export function attachRequest(o: AttachOptions): AttachRequest {
@@ -73,25 +76,33 @@ export function attachRequest(o: AttachOptions): AttachRequest {
   }
 
   const macText = o.mac ?? '';
-  const { mac, vlan: vlanInMac } = parseMacArgument(macText);
+  const { mac, vlan: vlanInMac, tag: tagInMac } = parseMacArgument(macText);
   if (o.vlan !== undefined && vlanInMac !== undefined) {
     throw usage(`VLAN given twice: in the MAC argument ${show(macText)} and as ${show(String(o.vlan))}`);
   }
   const vlan = o.vlan === undefined ? vlanInMac : parseVlan(String(o.vlan));
+  const tag = o.vlan === undefined ? tagInMac : undefined;
   const macvlanMode = o.macvlanMode === undefined ? undefined : parseMacvlanMode(o.macvlanMode);
+  const ipvlanMode = o.ipvlanMode === undefined ? undefined : parseIpvlanMode(o.ipvlanMode);
+  if (macvlanMode !== undefined && ipvlanMode !== undefined) {
+    throw usage(`--macvlan-mode ${macvlanMode} and --ipvlan ${ipvlanMode}: a guest gets a macvlan or an ipvlan, not both`);
+  }
 
   const request: AttachRequest = { op: 'attach', hostIf, guest, guestIf };
   if (hostIfMac !== undefined) request.hostIfMac = hostIfMac;
   if (o.directPhys) request.directPhys = true;
+  if (o.guestIf !== undefined) request.guestIfGiven = true;
   if (hostLinkName !== undefined) request.hostLinkName = hostLinkName;
   if (address !== undefined) request.address = address;
   if (gateway !== undefined) request.gateway = gateway;
   if (mac !== undefined) request.mac = mac;
   if (vlan !== undefined) request.vlan = vlan;
+  if (tag !== undefined) request.tag = tag;
   if (macvlanMode !== undefined) request.macvlanMode = macvlanMode;
   if (dhcp !== undefined) request.dhcp = dhcp;
   if (o.ovsdb !== undefined) request.ovsdb = checkOvsdb(o.ovsdb);
   if (o.ovsDatapath !== undefined) request.ovsDatapath = parseOvsDatapath(o.ovsDatapath);
+  if (ipvlanMode !== undefined) request.ipvlanMode = ipvlanMode;
   return request;
 }
 

@@ -12,7 +12,8 @@
 // original's result depend on where and under which shell it ran.
 
 import { createHash } from 'node:crypto';
-import { PipeworkError, usage } from '../errors';
+import { PipeworkError, unsupported, usage } from '../errors';
+import { isPkeyText } from './pkey';
 import { formatMac, isMulticastMac, isZeroMac, parseMac } from '../packet/ethernet';
 import { firstLine, show } from './quote';
 
@@ -50,6 +51,8 @@ export function normaliseMac(text: string): string {
 export interface MacArgument {
   mac?: string | undefined;
   vlan?: number | undefined;
+  /** The text after '@' when it is no VLAN id (see AttachRequest.tag). */
+  tag?: string | undefined;
 }
 
 /**
@@ -64,7 +67,13 @@ export function parseMacArgument(token: string): MacArgument {
   const [macText, vlanText] = at as [string, string | undefined];
   const result: MacArgument = {};
   if (macText !== '') result.mac = checkMac(macText);
-  if (vlanText !== undefined) result.vlan = parseVlan(vlanText, token);
+  if (vlanText !== undefined) {
+    // `@8001` is no VLAN id but may be an IPoIB partition key: only the host
+    // interface can tell, so such a text waits for it (checkTag); anything
+    // that is neither is refused now, as a VLAN id.
+    if (isVlan(vlanText) || !isPkeyText(vlanText)) result.vlan = parseVlan(vlanText, token);
+    else result.tag = vlanText;
+  }
   return result;
 }
 
@@ -78,6 +87,24 @@ function checkMac(text: string): string {
     if (reason.includes(text) || reason.includes(show(text))) throw reason === e.message ? e : usage(reason);
     throw usage(`invalid MAC address ${show(text)}: ${reason}`);
   }
+}
+
+const isVlan = (text: string): boolean => /^[1-9][0-9]{0,3}$/.test(text) && Number(text) <= 4094;
+
+/** The text after '@' as the user wrote it, whether a VLAN id or not (a VLAN id's text is its decimal form). */
+export function tagText(req: { tag?: string | undefined; vlan?: number | undefined }): string | undefined {
+  return req.tag ?? (req.vlan === undefined ? undefined : String(req.vlan));
+}
+
+/**
+ * The '@' text where the host interface is known: a kind that reads partition
+ * keys takes it as one; any other needs a VLAN id (the request's own refusal,
+ * deferred), and a kind without VLANs refuses even that (UNSUPPORTED).
+ */
+export function checkTag(req: { tag?: string | undefined; vlan?: number | undefined }, kind: { pkeys?: boolean; vlans?: boolean }, hostIf: string): void {
+  if (req.tag === undefined || kind.pkeys) return;
+  const vlan = req.vlan ?? parseVlan(req.tag);
+  if (!kind.vlans) throw unsupported(`VLAN tagging (@${vlan}) on ${hostIf}`);
 }
 
 /** An 802.1Q VLAN id, 1..4094 (0 and 4095 are reserved), decimal without leading zeros. */

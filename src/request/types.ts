@@ -25,6 +25,8 @@ export interface AttachRequest {
   guest: string;
   /** Guest-side interface name; pipework's default is eth1. */
   guestIf: string;
+  /** Set when guestIf was given (-i); without, a host kind with a default of its own (IPoIB's ib0, as the original's) uses that instead of eth1. */
+  guestIfGiven?: boolean | undefined;
   /** Host-side veth name (-l); default v<guestIf>pl<pid>, shortened to 15 bytes. */
   hostLinkName?: string | undefined;
   /** No address when undefined (pipework's 0/0). */
@@ -33,8 +35,16 @@ export interface AttachRequest {
   gateway?: string | undefined;
   /** Guest-side MAC, lower-case colon form, unicast. */
   mac?: string | undefined;
-  /** 802.1Q VLAN id from `@vid` (parsed now, used by later host interface kinds). */
+  /** 802.1Q VLAN id from `@vid`, when the text after '@' is one. */
   vlan?: number | undefined;
+  /**
+   * The text after '@' as written, when it is no VLAN id but may be an
+   * InfiniBand partition key in hex (`@8001`, as the original reads it on an
+   * IPoIB host interface); other kinds refuse it (tagText gives the text either way).
+   */
+  tag?: string | undefined;
+  /** ipvlan instead of macvlan on a physical host interface (`--ipvlan M`). */
+  ipvlanMode?: IpvlanMode | undefined;
   /** macvlan mode on a physical host interface (`--macvlan-mode`); bridge when absent. */
   macvlanMode?: MacvlanMode | undefined;
   /** Open vSwitch's database (`--ovsdb unix:PATH`); absent: PIPEWORK_OVSDB, then the default socket. */
@@ -70,6 +80,10 @@ export const OVS_DATAPATHS: readonly OvsDatapath[] = ['system', 'netdev'];
 /** IFLA_MACVLAN_MODE's names, as `ip link add ... type macvlan mode M` takes them. */
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
 export const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'private', 'vepa', 'passthru'];
+
+/** IFLA_IPVLAN_MODE's names, as `ip link add ... type ipvlan mode M` takes them. */
+export type IpvlanMode = 'l2' | 'l3' | 'l3s';
+export const IPVLAN_MODES: readonly IpvlanMode[] = ['l2', 'l3', 'l3s'];
 
 export interface DetachRequest {
   op: 'detach';

@@ -5,3 +5,7 @@ export * from './route';
 export * from './nsid';
 export * from './kinds/macvlan';
 export * from './rule';
+export * from './bridge-vlan';
+export * from './kinds/vlan';
+export * from './kinds/ipvlan';
+export * from './kinds/ipoib';

@@ -61,9 +61,14 @@ export function parseStraceWrites(text: string): Buffer[] {
 
 /** Runs `ip args...` inside namespace ns under strace; never throws for ip's own failure. */
 export function captureIp(ns: string, ...args: string[]): Capture {
+  return captureTool(ns, 'ip', ...args);
+}
+
+/** The same for another iproute2 tool (`bridge vlan add ...`). */
+export function captureTool(ns: string, tool: string, ...args: string[]): Capture {
   const r = spawnSync(
     'ip',
-    ['netns', 'exec', ns, 'strace', '-qq', '-e', 'trace=sendmsg,sendto', '-e', 'write=all', '-s', '0', 'ip', ...args],
+    ['netns', 'exec', ns, 'strace', '-qq', '-e', 'trace=sendmsg,sendto', '-e', 'write=all', '-s', '0', tool, ...args],
     { encoding: 'utf8', timeout: 30_000 },
   );
   if (r.error) throw r.error;

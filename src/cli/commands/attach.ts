@@ -3,7 +3,7 @@
 import { usage } from '../../errors';
 import { attach } from '../../pipework/operations';
 import type { AttachResult } from '../../pipework/results';
-import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type MacvlanMode, type OvsDatapath } from '../../request';
+import { attachRequest, parseDhcpTimeout, show, type AttachRequest, type Family, type IpvlanMode, type MacvlanMode, type OvsDatapath } from '../../request';
 import { holdInForeground } from '../foreground';
 import { requireAfterFirst, scanArgs } from '../args';
 import { formatChange, type Command } from '../command';
@@ -43,9 +43,9 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
   <hostif>       host interface: an existing Linux bridge, or a missing br* name
                  (a new bridge is created and brought up); an Open vSwitch
                  bridge, or a missing ovs* name (created, see --ovs-datapath);
-                 a NIC (the guest gets a macvlan on it); dummy (a dummy
-                 interface in the guest, no host side); mac:<address> names
-                 it by its MAC
+                 a NIC (a macvlan, or an ipvlan with --ipvlan); an InfiniBand
+                 device (IPoIB); dummy (a dummy interface in the guest, no
+                 host side); mac:<address> names it by its MAC
   <guest>        the container or namespace: a Docker container name or id, or
                  docker:NAME, lxc:NAME, netns:NAME, pid:PID,
                  path:/proc/PID/ns/net (unprefixed: Docker, LXC, netns, PID)
@@ -60,6 +60,9 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
   @vlan          802.1Q VLAN id 1..4094 (an Open vSwitch port's tag), after
                  the MAC or alone:
                    02:42:c6:33:64:21@10   @10
+                 on a NIC: the macvlan hangs on NIC.VID (made if missing); on
+                 a bridge: the veth is an untagged port of that VLAN; on an
+                 InfiniBand device: a partition key in hex (@8001)
   dhcp[:OPTS]    the address from a DHCP server, by the built-in client; also
                  udhcpc, dhclient, dhcpcd (the same client) and their -f forms
                  (udhcpc-f, dhcp:-f...), which stay in the foreground and renew
@@ -132,6 +135,7 @@ A failure undoes everything the attach did.
       directPhys: direct ? true : undefined,
       ovsdb: globals.ovsdb,
       ovsDatapath: globals.ovsDatapath as OvsDatapath | undefined,
+      ipvlanMode: globals.ipvlanMode as IpvlanMode | undefined,
     });
   },
 

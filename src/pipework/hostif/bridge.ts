@@ -4,6 +4,8 @@
 //
 // The pair is made in one RTM_NEWLINK (veth.ts), its host end with the
 // bridge as master. The MTU is the bridge's, as pipework copies it.
+//
+// With @VID the host end becomes an untagged port of that VLAN (bridge-vlan.ts).
 import { PipeworkError } from '../../errors';
 import { formatMac } from '../../packet';
 import { newLink, type Link } from '../../rtnl';
@@ -13,6 +15,7 @@ import { defaultHostLinkName } from '../names';
 import type { Namespace } from '../namespace';
 import { check } from '../plan';
 import { createShared, type SharedLink } from '../shared';
+import { portVlanDifferences, portVlanSteps } from './bridge-vlan';
 import { deleteGuestLink } from './delete';
 import type { Attachment, Existing, HostIfFound, HostIfKind, KindPlan, Teardown } from './kind';
 import { hostPeer, refuseTakenHostName, vethStep } from './veth';
@@ -31,11 +34,12 @@ function sharedBridge(host: Namespace, name: string): SharedLink {
   };
 }
 
-const linkPhrase = (hostSide: string, bridge: string, created: boolean): string =>
-  `host side ${hostSide} on bridge ${bridge}${created ? ' (created)' : ''}`;
+const linkPhrase = (hostSide: string, bridge: string, created: boolean, vlan?: number): string =>
+  `host side ${hostSide} on bridge ${bridge}${created ? ' (created)' : ''}${vlan === undefined ? '' : `, untagged in VLAN ${vlan}`}`;
 
 export const bridge: HostIfKind = {
   name: 'bridge',
+  vlans: true,
 
   claims: ({ name, link }) => (link ? link.kind === 'bridge' : name.startsWith('br')),
 
@@ -51,7 +55,7 @@ export const bridge: HostIfKind = {
     const mtu = br?.mtu ?? DEFAULT_MTU;
     let bridgeIndex = br?.index ?? 0;
     ctx.result.hostSide = hostName;
-    ctx.result.link = linkPhrase(hostName, req.hostIf, !br);
+    ctx.result.link = linkPhrase(hostName, req.hostIf, !br, req.vlan);
     if (!br) ctx.result.created = [`bridge ${req.hostIf}`];
 
     const steps = [];
@@ -61,7 +65,7 @@ export const bridge: HostIfKind = {
           bridgeIndex = s.index;
           // Another attach made it first: we only use it.
           ctx.result.created = s.created ? [`bridge ${req.hostIf}`] : [];
-          ctx.result.link = linkPhrase(hostName, req.hostIf, s.created);
+          ctx.result.link = linkPhrase(hostName, req.hostIf, s.created, req.vlan);
         }),
       );
     }
@@ -75,13 +79,20 @@ export const bridge: HostIfKind = {
         `${req.mac ? ` address ${req.mac}` : ''} netns ${netnsArgument(ctx.guest)}`,
     });
     steps.push(veth.step);
-    const confirm = check(`confirm ${hostName} is still a port of ${req.hostIf}`, async () => {
-      const now = await host.linkByIndex(veth.state.hostIndex);
-      if (!now || now.master !== bridgeIndex) {
-        throw new PipeworkError('HOSTIF_NOT_FOUND', `bridge ${req.hostIf} went away during the attach`);
-      }
-    });
-    return { steps, confirm: [confirm], mtu };
+    const confirm = [
+      check(`confirm ${hostName} is still a port of ${req.hostIf}`, async () => {
+        const now = await host.linkByIndex(veth.state.hostIndex);
+        if (!now || now.master !== bridgeIndex) {
+          throw new PipeworkError('HOSTIF_NOT_FOUND', `bridge ${req.hostIf} went away during the attach`);
+        }
+      }),
+    ];
+    if (req.vlan !== undefined) {
+      const v = portVlanSteps(ctx, br, { bridge: () => bridgeIndex, port: () => veth.state.hostIndex, hostName }, req.vlan);
+      steps.push(...v.steps);
+      confirm.push(...v.confirm);
+    }
+    return { steps, confirm, mtu };
   },
 
   async existing(ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> {
@@ -97,10 +108,12 @@ export const bridge: HostIfKind = {
       if (!br || peer.master !== br.index) {
         const on = peer.master ? ((await host.linkByIndex(peer.master))?.name ?? `ifindex ${peer.master}`) : 'no bridge';
         differences.push(`on ${on}, not ${req.hostIf}`);
+      } else {
+        differences.push(...(await portVlanDifferences(host, br, peer, req.vlan)));
       }
     }
     const hostSide = peer?.name;
-    return { differences, hostSide, link: linkPhrase(hostSide ?? '?', req.hostIf, false), mtu: br?.mtu ?? link.mtu };
+    return { differences, hostSide, link: linkPhrase(hostSide ?? '?', req.hostIf, false, req.vlan), mtu: br?.mtu ?? link.mtu };
   },
 
   async teardown(a: Attachment): Promise<Teardown> {

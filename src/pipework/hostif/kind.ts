@@ -25,6 +25,8 @@ export interface KindPlan {
   confirm?: Step[] | undefined;
   /** MTU the guest link gets. */
   mtu: number;
+  /** false: no announcement (a link that does no ARP, an ipvlan in mode l3); it says why in ctx.result.notes. */
+  announce?: boolean | undefined;
 }
 
 /** What a kind says about an existing marked link of this guest and name, for a re-run. */
@@ -75,6 +77,10 @@ export interface HostIfKind {
   readonly name: string;
   /** Whether it honours `@VID` (an OVS port tag, a VLAN device, a bridge port VLAN); a kind without is refused one. */
   readonly vlans?: boolean;
+  /** The guest-side name when no -i was given, if not pipework's eth1 (IPoIB: ib0). */
+  readonly defaultGuestIf?: string;
+  /** Whether it reads the `@` text as an InfiniBand partition key in hex (IPoIB) instead of a VLAN id. */
+  readonly pkeys?: boolean;
   /** Whether the host interface, as found, is this kind's (the registry asks in its order; a kind may have to ask a daemon). */
   claims(found: HostIfFound, req: AttachContext['req']): boolean | Promise<boolean>;
   /** For a kind that moves the host interface itself: the name it has on the host, written in the mark (`<kind>=<name>`). */

@@ -1,20 +1,21 @@
 // Which host-interface kind an attach uses, decided from what the host
 // interface is, in pipework's order: an existing Linux bridge; an Open vSwitch
 // bridge; an InfiniBand device (ARPHRD 32); any other existing device is a
-// physical NIC. A missing name: br* becomes a new Linux bridge, ovs* a new OVS
-// bridge, dummy* a dummy interface; anything else is an error ("I do not know
+// physical NIC (an ipvlan on it with --ipvlan, else a macvlan). A missing
+// name: br* becomes a new Linux bridge, ovs* a new OVS bridge, dummy* a dummy
+// interface; anything else is an error ("I do not know
 // how to setup interface X", the original says). Adding a kind: a file, and
 // one line here, in its place in that order.
-import { PipeworkError } from '../../errors';
+import { PipeworkError, usage } from '../../errors';
 import type { AttachRequest } from '../../request/types';
-import { ARPHRD_INFINIBAND } from '../../rtnl';
 import type { Namespace } from '../namespace';
 import { bridge } from './bridge';
 import { dummy } from './dummy';
 import type { HostIfFound, HostIfKind } from './kind';
+import { ipoib } from './ipoib';
+import { ipvlan } from './ipvlan';
 import { macvlan } from './macvlan';
 import { ovs } from './ovs';
-import { pending } from './pending';
 import { phys } from './phys';
 
 const KINDS: readonly HostIfKind[] = [
@@ -22,8 +23,9 @@ const KINDS: readonly HostIfKind[] = [
   phys,
   bridge,
   ovs,
-  pending('ipoib', 'an InfiniBand device (IPoIB)', ({ link }) => link?.type === ARPHRD_INFINIBAND),
+  ipoib,
   dummy,
+  ipvlan,
   macvlan,
 ];
 
@@ -41,6 +43,10 @@ export async function pickKind(req: AttachRequest, host: Namespace): Promise<{ k
       'HOSTIF_NOT_FOUND',
       `host interface ${req.hostIf} does not exist (only missing names starting with "br" are created, as bridges, and "ovs", as Open vSwitch bridges)`,
     );
+  }
+  // --ipvlan chose the kind for a NIC; on anything else it would be silently ignored.
+  if (req.ipvlanMode !== undefined && kind !== ipvlan) {
+    throw usage(`--ipvlan ${req.ipvlanMode}: an ipvlan needs a physical host interface, and ${req.hostIf} is taken as a ${kind.name} host interface`);
   }
   return { kind, found };
 }
