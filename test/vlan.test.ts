@@ -155,7 +155,7 @@ test('--ipvlan: refused on a bridge, with --macvlan-mode, with another MAC, with
   const G = guest('ipvlanbad');
   const parMac = ipJson(H, 'link', 'show', 'par0')[0].address;
   const cases: [string[], RegExp][] = [
-    [['--ipvlan', 'l2', 'brv', `netns:${G}`, '198.51.100.15/24'], /^pipework: --ipvlan l2: an ipvlan needs a physical host interface, and brv is taken as a bridge$/],
+    [['--ipvlan', 'l2', 'brv', `netns:${G}`, '198.51.100.15/24'], /^pipework: --ipvlan l2: an ipvlan needs a physical host interface, and brv is taken as a bridge host interface$/],
     [['--ipvlan', 'l2', '--macvlan-mode', 'vepa', 'par0', `netns:${G}`, '198.51.100.15/24'], /^pipework: --macvlan-mode vepa and --ipvlan l2: a guest gets a macvlan or an ipvlan, not both$/],
     [['--ipvlan=l2', 'par0', `netns:${G}`, '198.51.100.15/24', '02:00:5e:00:53:15'], new RegExp(`^pipework: MAC 02:00:5e:00:53:15: an ipvlan has its parent's address \\(par0's ${parMac}\\), it cannot be given another$`)],
     [['par0', '-l', 'x0', `netns:${G}`, '198.51.100.15/24', '--ipvlan', 'l3s'], /^pipework: -l x0: an ipvlan on par0 has no host-side end to name$/],

@@ -102,8 +102,8 @@ export function tagText(req: { tag?: string | undefined; vlan?: number | undefin
  * deferred), and a kind without VLANs refuses even that (UNSUPPORTED).
  */
 export function checkTag(req: { tag?: string | undefined; vlan?: number | undefined }, kind: { pkeys?: boolean; vlans?: boolean }, hostIf: string): void {
-  if (req.tag === undefined || kind.pkeys) return;
-  const vlan = req.vlan ?? parseVlan(req.tag);
+  if (kind.pkeys || (req.tag === undefined && req.vlan === undefined)) return;
+  const vlan = req.vlan ?? parseVlan(req.tag!);
   if (!kind.vlans) throw unsupported(`VLAN tagging (@${vlan}) on ${hostIf}`);
 }
 
