@@ -10,7 +10,7 @@
 // and nsids are never freed while both live; iproute2 does the same.
 //
 // Namespaces: pwlife-<pid>-*; containers: pwlife-<pid>-*; all removed in after.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,9 +18,10 @@ import { Pipework, PipeworkError, parseMark, type AttachOptions, type BeforeStep
 import { pipeworkRejection } from './helpers/assert';
 import { assertDistFresh, explain, netState, pipework, pipeworkAsync } from './helpers/cli';
 import { cleanupContainers, containerPid, dockerAvailable, dockerWhyNot, ensureBusyboxImage, removeContainer, runContainer } from './helpers/docker';
-import { NETNS_DIR, NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec, pidAlive, runOk } from './helpers/netns';
+import { NETNS_DIR, NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec, runOk } from './helpers/netns';
 import { assertConflict, attachTwice, faultAtEveryStep } from './helpers/lifecycle';
 import { requireIf } from './helpers/skip';
+import { killAndReap, netSleeper as netSleeperOf, sleeperAtPid as sleeperAtPidOf, until, type Tracked } from './helpers/pids';
 
 const TAG = 'pwlife';
 const test = suite('lifecycle');
@@ -70,76 +71,16 @@ function linkNamesAt(nsPath: string): string[] {
   return JSON.parse(runOk('nsenter', [`--net=${nsPath}`, 'ip', '-j', 'link', 'show'])).map((l: any) => l.ifname);
 }
 
-function ownNetInode(): number {
-  return fs.statSync('/proc/self/ns/net').ino;
-}
-
-function netInodeOf(pid: number): number | undefined {
-  try {
-    return fs.statSync(`/proc/${pid}/ns/net`).ino;
-  } catch {
-    return undefined;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function track(child: ChildProcess): ChildProcess & { pid: number } {
+function track(child: ChildProcess): Tracked {
   if (child.pid === undefined) throw new Error('spawn failed');
   children.add(child);
   child.once('exit', () => children.delete(child));
-  return child as ChildProcess & { pid: number };
+  return child as Tracked;
 }
 
-/** Polls (5 ms) until ok() holds; throws after 2 s. */
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (ok()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
+const netSleeper = () => netSleeperOf(track);
+const sleeperAtPid = (pid: number, ns: string) => sleeperAtPidOf(pid, ns, track);
 
-/** `unshare --net sleep 120`: a process alone in a namespace nothing else holds. */
-async function netSleeper(): Promise<ChildProcess & { pid: number }> {
-  const child = track(spawn('unshare', ['--net', 'sleep', '120'], { stdio: 'ignore' }));
-  const self = ownNetInode();
-  await until(`${child.pid} has its own namespace`, () => {
-    const ino = netInodeOf(child.pid);
-    return ino !== undefined && ino !== self;
-  });
-  return child;
-}
-
-async function killAndReap(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-/**
- * Starts `ip netns exec ns sleep 120` as PID `pid` exactly, in the root PID
- * namespace: ns_last_pid (writable by root) is set to pid-1 just before the
- * fork. Another fork on the machine in between takes the number: try again.
- */
-async function sleeperAtPid(pid: number, ns: string): Promise<ChildProcess & { pid: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // On a busy machine another short-lived process may hold the number for a moment: let it go.
-    if (pidAlive(pid)) await until(`PID ${pid}, taken meanwhile by another process, is free again`, () => !pidAlive(pid));
-    fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-    const child = track(spawn('ip', ['netns', 'exec', ns, 'sleep', '120'], { stdio: 'ignore' }));
-    if (child.pid === pid) {
-      const want = netnsInode(ns);
-      await until(`${pid} entered ${ns}`, () => netInodeOf(pid) === want);
-      return child;
-    }
-    await killAndReap(child);
-  }
-  throw new Error(`could not start a process with PID ${pid} after 50 tries`);
-}
-
-/** Binds namespace `from` (a path) under /var/run/netns/<to>, as `ip netns attach` would. */
 function bindNetns(from: string, to: string): void {
   fs.writeFileSync(`${NETNS_DIR}/${to}`, '');
   binds.push(to);

@@ -12,6 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PipeworkError } from '../src/errors';
 import { JsonStream, MAX_DEPTH, OvsdbClient, OvsdbParseError, classify, ovsdbEndpoint, parseOvsdbEndpoint, transact } from '../src/ovsdb';
+import { fuzz } from './ovsdb-fuzz';
 
 const test = suite('ovsdb');
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -63,72 +64,14 @@ test('messages: request, notification and response told apart; anything else ref
   }
 });
 
-/** A small fixed-seed generator (mulberry32), so that a failing case is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SAMPLES = [
-  '{"id":1,"result":[{"rows":[{"_uuid":["uuid","0d7a5b8e-1f3c-4b5e-9d8a-2c6f7e8d9a0b"],"name":"ovsbr0","ports":["set",[["uuid","a"],["uuid","b"]]]}]}],"error":null}',
-  '{"method":"echo","params":[],"id":"echo"}',
-  '{"id":2,"result":[{"error":"constraint violation","details":"Transaction causes multiple rows in \\"Bridge\\" table to have identical values (\\"ovs0\\")"}],"error":null}',
-  '{"id":3,"result":null,"error":"unknown database"}',
-  '{"method":"update","params":[null,{"Interface":{"x":{"new":{"external_ids":["map",[["pipework.interface","veth1"]]]}}}}],"id":null}',
-];
-
-test('fuzz (fixed seed): mutated, spliced and random bytes, cut anywhere: only OvsdbParseError escapes', () => {
-  const iterations = Number(process.env.PIPEWORK_FUZZ_ITERATIONS ?? 3000);
-  const r = rng(0x0f5db);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const special = enc('{}[]"\\:, \n\xff\u00e9');
-  let parsed = 0;
-  let refused = 0;
-  for (let i = 0; i < iterations; i++) {
-    let bytes: Buffer;
-    const how = r();
-    if (how < 0.15) bytes = Buffer.from(Array.from({ length: Math.floor(r() * 64) }, () => Math.floor(r() * 256)));
-    else {
-      bytes = Buffer.from(enc(Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(SAMPLES)).join(r() < 0.5 ? '' : '\n')));
-      for (let m = Math.floor(r() * 4); m > 0; m--) {
-        const at = Math.floor(r() * bytes.length);
-        const op = r();
-        if (op < 0.4) bytes[at] = r() < 0.5 ? pick([...special]) : Math.floor(r() * 256);
-        else if (op < 0.7) bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1 + Math.floor(r() * 8))]);
-        else bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([pick([...special])]), bytes.subarray(at)]);
-      }
-    }
-    const s = new JsonStream();
-    try {
-      let at = 0;
-      while (at < bytes.length) {
-        const n = 1 + Math.floor(r() * 40);
-        for (const m of s.push(bytes.subarray(at, at + n))) {
-          try {
-            classify(m);
-            parsed++;
-          } catch (e) {
-            if (!(e instanceof OvsdbParseError)) throw e;
-            refused++;
-          }
-        }
-        at += n;
-      }
-    } catch (e) {
-      if (!(e instanceof OvsdbParseError)) {
-        assert.unreachable(`case ${i} (${bytes.toString('hex')}) threw ${(e as Error)?.constructor?.name}: ${String(e)}`);
-      }
-      refused++;
-    }
+test('fuzz (fixed seed, 20,000 cases): mutated, spliced and random bytes, cut anywhere: only OvsdbParseError escapes, the cut does not matter', () => {
+  const s = fuzz(20_000, 0x0f5db);
+  const refused = Object.values(s.refused).reduce((a, b) => a + b, 0);
+  // The run exercises both sides: plenty of messages still parse, plenty are refused, for many reasons.
+  assert.ok(s.parsed > s.cases / 10 && refused > s.cases / 10, JSON.stringify(s));
+  for (const why of ['expected a JSON object', 'not valid JSON', 'not valid UTF-8', 'neither method nor result']) {
+    assert.ok(Object.keys(s.refused).some((k) => k.includes(why)), `no case refused for "${why}": ${JSON.stringify(s.refused)}`);
   }
-  // The run exercises both sides: plenty of messages still parse, plenty are refused.
-  assert.ok(parsed > iterations / 10 && refused > iterations / 10, `parsed ${parsed}, refused ${refused}`);
 });
 
 test('endpoint: unix:/path only; --ovsdb, then PIPEWORK_OVSDB, then the default socket', () => {
@@ -248,6 +191,28 @@ test('client: a silent server is bounded; garbage is a protocol error; a missing
   assert.is(e.code, 'OVSDB_UNREACHABLE');
   assert.is(e.errno, 'ENOENT');
   assert.match(e.message, /^Open vSwitch database at unix:\S+none\.sock is not reachable: no such socket \(is ovsdb-server running\?\)$/);
+});
+
+test("client: what the peer wrote reaches the user as one line: garbage spanning lines, an error's details with newlines", async () => {
+  const srv = await scripted('lines.sock', (m, sock) => {
+    if (m.method === 'details') sock.write(JSON.stringify({ id: m.id, result: null, error: { error: 'syntax error', details: 'line one\nline two\u2028three' } }));
+    else sock.write('{"id": 1,\n"result": [1,\n]}');
+  });
+  const db = await OvsdbClient.connect(srv.path);
+  try {
+    let e = await rejects(db.request('details', []));
+    assert.is(e.message, 'Open vSwitch database refused details: syntax error: line one\\u000aline two\\u2028three');
+    e = await rejects(db.request('garbage', []));
+    db.close();
+    assert.is(e.code, 'OVSDB');
+    assert.match(e.message, /sent something that is not OVSDB JSON-RPC: message is not valid JSON: .*\\u000a/);
+    assert.not.match(e.message, /[\n\r\u2028]/);
+    // The CLI's one-line rule, through the same path: classify's refusals name a peer's method escaped.
+    assert.throws(() => classify({ method: 'a\nb', params: {}, id: 1 }), (x: unknown) => x instanceof OvsdbParseError && x.message === 'JSON-RPC request a\\u000ab has no params array');
+  } finally {
+    db.close();
+    srv.server.close();
+  }
 });
 
 test.run();

@@ -91,7 +91,21 @@ export class JsonStream {
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new OvsdbParseError(`message is not valid JSON: ${(e as Error).message}`);
+      throw new OvsdbParseError(`message is not valid JSON: ${oneLine((e as Error).message)}`);
     }
   }
+}
+
+/** Longest parser explanation kept: V8's quotes a piece of the input, and the peer decides how long that is. */
+const MAX_DETAIL = 200;
+
+/**
+ * Text the peer chose, made fit for a one-line error: V8's JSON.parse message
+ * quotes the bytes around the fault as they are, and a method name or an
+ * error's details may hold newlines too. Control and line-breaking characters
+ * are escaped (\uXXXX, as JSON would) and the text bounded.
+ */
+export function oneLine(text: string, max = MAX_DETAIL): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
