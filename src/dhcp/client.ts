@@ -89,7 +89,8 @@ export class DhcpLease extends EventEmitter {
     super();
     this.random = o.random ?? Math.random;
     this.id = msg.identity(o);
-    this.wire = new DhcpWire(o.ifindex, o.nsFd, (e) => this.end(`the interface went away (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    // The socket fails when its device goes (ENETDOWN from the packet notifier on unregister or down, or a poll error).
+    this.wire = new DhcpWire(o.ifindex, o.nsFd, (e) => this.end(`${this.label} went away or went down (${(e as NodeJS.ErrnoException).code ?? e.message})`));
   }
 
   get drops(): DropCounts {
@@ -134,8 +135,8 @@ export class DhcpLease extends EventEmitter {
     this.schedule();
   }
 
-  /** Sends DHCPRELEASE for the current lease (if any), stops and closes. */
-  async release(): Promise<void> {
+  /** Sends DHCPRELEASE for the current lease (if any), stops and closes; `closed` carries the reason ('released' unless said). */
+  async release(reason = 'released'): Promise<void> {
     const l = this.current;
     if (l && (this.state === 'bound' || this.state === 'renewing' || this.state === 'rebinding')) {
       try {
@@ -146,7 +147,7 @@ export class DhcpLease extends EventEmitter {
       this.state = 'released';
       this.emit('released', l);
     }
-    this.end('released');
+    this.end(reason);
   }
 
   /** Stops without releasing: the server keeps the lease until it expires. */
