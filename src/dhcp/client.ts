@@ -78,6 +78,8 @@ export class DhcpLease extends EventEmitter {
   /** NAKs received, offers declined (address in use): for tests and the result. */
   naks = 0;
   declined = 0;
+  /** Declined addresses and the MAC that answered for each. */
+  readonly inUse = new Map<string, string>();
   private readonly id: msg.Identity;
   private readonly random: () => number;
   private readonly wire: DhcpWire;
@@ -120,7 +122,10 @@ export class DhcpLease extends EventEmitter {
       if (timeout.signal.aborted && !opts.signal?.aborted) {
         const drops = Object.entries(lease.drops).map(([why, n]) => `${why} (${n})`);
         const reason = timeout.signal.reason as PipeworkError;
-        throw drops.length ? new PipeworkError('TIMEOUT', `${reason.message}; replies dropped: ${drops.join(', ')}`) : reason;
+        // Why no lease came, when we know: the server kept offering what someone else on the link uses.
+        const inUse = [...lease.inUse].map(([a, owner]) => `${a} (used by ${owner})`);
+        const why = [...(inUse.length ? [`declined ${lease.declined} offer${lease.declined > 1 ? 's' : ''} of an address in use on the link: ${inUse.join(', ')}`] : []), ...(drops.length ? [`replies dropped: ${drops.join(', ')}`] : [])];
+        throw why.length ? new PipeworkError('TIMEOUT', `${reason.message}; ${why.join('; ')}`) : reason;
       }
       throw e;
     } finally {
@@ -293,6 +298,7 @@ export class DhcpLease extends EventEmitter {
         const owner = await addressInUse({ ifindex: this.o.ifindex, nsFd: this.o.nsFd, mac: this.id.mac, address: lease.address, waitMs: this.o.probeMs ?? 200, signal });
         if (owner !== undefined) {
           this.declined++;
+          this.inUse.set(lease.address, owner);
           this.wire.send(msg.decline(this.id, this.xid(), lease.address, lease.server));
           this.emit('declined', lease.address, owner);
           // §3.1 step 5 asks for 10 s before starting again; the server has marked the address, 1 s is enough for it.
