@@ -14,6 +14,7 @@
 //   released(lease)       given back (release())
 //   closed(reason)        the client stopped: released, closed, or the interface went away
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
 import { DHCPACK, DHCPNAK, DHCPOFFER, type ClasslessRoute, type DhcpReply } from '../packet';
 import * as msg from './messages';
@@ -86,13 +87,26 @@ export class DhcpLease extends EventEmitter {
   private readonly stop = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private holding = false;
+  /**
+   * Our own handle on the interface's namespace: the caller's may be closed
+   * once acquire() returns (an attach closes its guest when it ends), and a
+   * held lease that is lost probes the link again when it rediscovers.
+   * Opening /proc/self/fd/N reopens the same namespace file: a dup.
+   */
+  private readonly nsFd: number | undefined;
 
   private constructor(private readonly o: DhcpClientOptions) {
     super();
     this.random = o.random ?? Math.random;
     this.id = msg.identity(o);
+    this.nsFd = o.nsFd === undefined ? undefined : fs.openSync(`/proc/self/fd/${o.nsFd}`, 'r');
     // The socket fails when its device goes (ENETDOWN from the packet notifier on unregister or down, or a poll error).
-    this.wire = new DhcpWire(o.ifindex, o.nsFd, (e) => this.end(`${this.label} went away or went down (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    try {
+      this.wire = new DhcpWire(o.ifindex, this.nsFd, (e) => this.end(`${this.label} went away or went down (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    } catch (e) {
+      if (this.nsFd !== undefined) fs.closeSync(this.nsFd);
+      throw e;
+    }
   }
 
   get drops(): DropCounts {
@@ -166,6 +180,7 @@ export class DhcpLease extends EventEmitter {
     this.stop.abort(new PipeworkError('ABORTED', `DHCP client on ${this.label} stopped: ${reason}`));
     this.wire.onReply(undefined);
     this.wire.close();
+    if (this.nsFd !== undefined) fs.closeSync(this.nsFd);
     this.state = 'closed';
     this.emit('closed', reason);
   }
@@ -295,7 +310,7 @@ export class DhcpLease extends EventEmitter {
       }
       const lease = toLease(ack, sent);
       if ((this.o.probeMs ?? 200) > 0) {
-        const owner = await addressInUse({ ifindex: this.o.ifindex, nsFd: this.o.nsFd, mac: this.id.mac, address: lease.address, waitMs: this.o.probeMs ?? 200, signal });
+        const owner = await addressInUse({ ifindex: this.o.ifindex, nsFd: this.nsFd, mac: this.id.mac, address: lease.address, waitMs: this.o.probeMs ?? 200, signal });
         if (owner !== undefined) {
           this.declined++;
           this.inUse.set(lease.address, owner);
