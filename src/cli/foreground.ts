@@ -1,6 +1,7 @@
 // `-f`: the CLI stays with its lease. It logs each event on stderr, releases
 // the lease on SIGTERM or SIGINT and exits 0; it exits too when the interface
-// or the guest goes away. The lease's work is src/pipework/held-lease.ts's.
+// or the guest goes away (guest-watch.ts). The lease's work is
+// src/pipework/held-lease.ts's.
 import type { HeldLease } from '../pipework/held-lease';
 import type { Lease } from '../dhcp';
 

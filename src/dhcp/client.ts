@@ -14,11 +14,13 @@
 //   released(lease)       given back (release())
 //   closed(reason)        the client stopped: released, closed, or the interface went away
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { PipeworkError } from '../errors';
-import { DHCPACK, DHCPNAK, DHCPOFFER, type ClasslessRoute, type DhcpReply } from '../packet';
+import { DHCPACK, DHCPNAK, DHCPOFFER, type DhcpReply } from '../packet';
 import * as msg from './messages';
 import { addressInUse } from './probe';
-import { leaseTimes, renewRetryMs, retransmitDelayMs } from './timing';
+import { toLease, usable, type Lease } from './lease';
+import { renewRetryMs, retransmitDelayMs } from './timing';
 import { DhcpWire, type DropCounts } from './wire';
 
 export interface DhcpClientOptions {
@@ -41,36 +43,9 @@ export interface DhcpClientOptions {
   label?: string | undefined;
 }
 
-export interface Lease {
-  address: string;
-  prefixLength: number;
-  broadcast?: string | undefined;
-  /** The server identifier (option 54), and the MAC its ACK came from: where a RENEW and a RELEASE go. */
-  server: string;
-  serverMac: string;
-  /** Default gateways (option 3); empty when option 121 is present (RFC 3442 §1: 121 overrides 3). */
-  routers: string[];
-  /** Option 121, as given (a 0/0 entry is the default route). */
-  routes: ClasslessRoute[];
-  mtu?: number | undefined;
-  dns: string[];
-  domain?: string | undefined;
-  /** Seconds; undefined for an infinite lease. */
-  leaseSeconds?: number | undefined;
-  renewSeconds?: number | undefined;
-  rebindSeconds?: number | undefined;
-  /** ms since the epoch when the request that got the ACK was sent (times count from there, §4.4.5). */
-  obtainedAt: number;
-  expiresAt?: number | undefined;
-}
-
 type State = 'init' | 'bound' | 'renewing' | 'rebinding' | 'released' | 'closed';
 
-/** Classful default when an ACK has no subnet mask (RFC 2131 §4.3.1 leaves it to the client). */
-function classfulPrefix(address: string): number {
-  const first = Number(address.split('.')[0]);
-  return first < 128 ? 8 : first < 192 ? 16 : 24;
-}
+export type { Lease } from './lease';
 
 export class DhcpLease extends EventEmitter {
   state: State = 'init';
@@ -78,18 +53,34 @@ export class DhcpLease extends EventEmitter {
   /** NAKs received, offers declined (address in use): for tests and the result. */
   naks = 0;
   declined = 0;
+  /** Declined addresses and the MAC that answered for each. */
+  readonly inUse = new Map<string, string>();
   private readonly id: msg.Identity;
   private readonly random: () => number;
   private readonly wire: DhcpWire;
   private readonly stop = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private holding = false;
+  /**
+   * Our own handle on the interface's namespace: the caller's may be closed
+   * once acquire() returns (an attach closes its guest when it ends), and a
+   * held lease that is lost probes the link again when it rediscovers.
+   * Opening /proc/self/fd/N reopens the same namespace file: a dup.
+   */
+  private readonly nsFd: number | undefined;
 
   private constructor(private readonly o: DhcpClientOptions) {
     super();
     this.random = o.random ?? Math.random;
     this.id = msg.identity(o);
-    this.wire = new DhcpWire(o.ifindex, o.nsFd, (e) => this.end(`the interface went away (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    this.nsFd = o.nsFd === undefined ? undefined : fs.openSync(`/proc/self/fd/${o.nsFd}`, 'r');
+    // The socket fails when its device goes (ENETDOWN from the packet notifier on unregister or down, or a poll error).
+    try {
+      this.wire = new DhcpWire(o.ifindex, this.nsFd, (e) => this.end(`${this.label} went away or went down (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+    } catch (e) {
+      if (this.nsFd !== undefined) fs.closeSync(this.nsFd);
+      throw e;
+    }
   }
 
   get drops(): DropCounts {
@@ -119,7 +110,10 @@ export class DhcpLease extends EventEmitter {
       if (timeout.signal.aborted && !opts.signal?.aborted) {
         const drops = Object.entries(lease.drops).map(([why, n]) => `${why} (${n})`);
         const reason = timeout.signal.reason as PipeworkError;
-        throw drops.length ? new PipeworkError('TIMEOUT', `${reason.message}; replies dropped: ${drops.join(', ')}`) : reason;
+        // Why no lease came, when we know: the server kept offering what someone else on the link uses.
+        const inUse = [...lease.inUse].map(([a, owner]) => `${a} (used by ${owner})`);
+        const why = [...(inUse.length ? [`declined ${lease.declined} offer${lease.declined > 1 ? 's' : ''} of an address in use on the link: ${inUse.join(', ')}`] : []), ...(drops.length ? [`replies dropped: ${drops.join(', ')}`] : [])];
+        throw why.length ? new PipeworkError('TIMEOUT', `${reason.message}; ${why.join('; ')}`) : reason;
       }
       throw e;
     } finally {
@@ -134,8 +128,8 @@ export class DhcpLease extends EventEmitter {
     this.schedule();
   }
 
-  /** Sends DHCPRELEASE for the current lease (if any), stops and closes. */
-  async release(): Promise<void> {
+  /** Sends DHCPRELEASE for the current lease (if any), stops and closes; `closed` carries the reason ('released' unless said). */
+  async release(reason = 'released'): Promise<void> {
     const l = this.current;
     if (l && (this.state === 'bound' || this.state === 'renewing' || this.state === 'rebinding')) {
       try {
@@ -146,7 +140,7 @@ export class DhcpLease extends EventEmitter {
       this.state = 'released';
       this.emit('released', l);
     }
-    this.end('released');
+    this.end(reason);
   }
 
   /** Stops without releasing: the server keeps the lease until it expires. */
@@ -160,6 +154,7 @@ export class DhcpLease extends EventEmitter {
     this.stop.abort(new PipeworkError('ABORTED', `DHCP client on ${this.label} stopped: ${reason}`));
     this.wire.onReply(undefined);
     this.wire.close();
+    if (this.nsFd !== undefined) fs.closeSync(this.nsFd);
     this.state = 'closed';
     this.emit('closed', reason);
   }
@@ -289,9 +284,10 @@ export class DhcpLease extends EventEmitter {
       }
       const lease = toLease(ack, sent);
       if ((this.o.probeMs ?? 200) > 0) {
-        const owner = await addressInUse({ ifindex: this.o.ifindex, nsFd: this.o.nsFd, mac: this.id.mac, address: lease.address, waitMs: this.o.probeMs ?? 200, signal });
+        const owner = await addressInUse({ ifindex: this.o.ifindex, nsFd: this.nsFd, mac: this.id.mac, address: lease.address, waitMs: this.o.probeMs ?? 200, signal });
         if (owner !== undefined) {
           this.declined++;
+          this.inUse.set(lease.address, owner);
           this.wire.send(msg.decline(this.id, this.xid(), lease.address, lease.server));
           this.emit('declined', lease.address, owner);
           // §3.1 step 5 asks for 10 s before starting again; the server has marked the address, 1 s is enough for it.
@@ -374,34 +370,6 @@ export class DhcpLease extends EventEmitter {
     this.emit('bound', this.current);
     this.schedule();
   }
-}
-
-function toLease(r: DhcpReply, obtainedAt: number): Lease {
-  const times = leaseTimes(r.leaseTime, r.renewalTime, r.rebindingTime);
-  const classless = r.classlessRoutes !== undefined;
-  return {
-    address: r.yiaddr,
-    prefixLength: r.prefixLength ?? classfulPrefix(r.yiaddr),
-    broadcast: r.broadcast,
-    server: r.serverId!,
-    serverMac: Array.from(r.frameSrcMac ?? Buffer.alloc(6, 0xff), (b) => b.toString(16).padStart(2, '0')).join(':'),
-    routers: classless ? [] : r.routers,
-    routes: r.classlessRoutes ?? [],
-    mtu: r.mtu,
-    dns: r.dns,
-    domain: r.domain,
-    leaseSeconds: times.lease,
-    renewSeconds: times.t1,
-    rebindSeconds: times.t2,
-    obtainedAt,
-    expiresAt: times.lease === undefined ? undefined : obtainedAt + times.lease * 1000,
-  };
-}
-
-/** Not 0.0.0.0, broadcast, multicast, loopback or class E. */
-function usable(a: string): boolean {
-  const first = Number(a.split('.')[0]);
-  return a !== '0.0.0.0' && first !== 0 && first !== 127 && first < 224;
 }
 
 function mac(text: string): Buffer {

@@ -40,7 +40,7 @@ export function releaseLeaseSteps(a: Attachment): Step[] {
 }
 
 /** A live process that is a pipework (a recycled pid is left alone). */
-function isHolder(pid: number): boolean {
+export function isHolder(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('pipework');

@@ -8,6 +8,7 @@ import { formatIp, formatMac } from '../packet';
 import { AF_INET, AF_INET6, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, type Link } from '../rtnl';
 import type { AttachContext } from './context';
 import type { HostIfFound, HostIfKind } from './hostif/kind';
+import { dhcpRerun } from './dhcp-rerun';
 import type { Mark } from './mark';
 import type { AttachPlan, RouteSummary } from './results';
 
@@ -59,6 +60,7 @@ export async function existingAttachment(ctx: AttachContext, kind: HostIfKind, f
     summary.push({ dst: 'default', via: req.gateway, dev });
   }
   Object.assign(ctx.result, { mac, mtu: link.mtu, addresses: dhcp ? have : want, routes: summary, alreadyInPlace: true });
+  if (dhcp) dhcpRerun(ctx, link);
   return { steps: [], result: ctx.result };
 }
 

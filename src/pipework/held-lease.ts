@@ -3,7 +3,9 @@
 // lifetime is extended; changed: the old address goes (its routes with it)
 // and the new one comes with its routes; lost: the address goes; bound
 // again: it comes back. The lease file follows every change. `done`
-// resolves when the client stops: released, or the interface went away.
+// resolves when the client stops: released, the interface went away, or
+// the guest did (guest-watch.ts: then the lease is released, its address
+// being used by no one any more).
 //
 // It opens its own netlink socket in the guest (the attach's closes when the
 // attach returns); a socket keeps the namespace it was made in.
@@ -13,11 +15,13 @@ import { NetlinkError, NetlinkSocket } from '../netlink';
 import { ipBytes, ipv4Broadcast } from '../packet';
 import { AF_INET, delAddr, delRoute, newAddr, newRoute } from '../rtnl';
 import { removeTraces, writeLeaseRecord, type LeaseRecord } from './dhcp-files';
+import { GUEST_POLL_MS } from './guest-watch';
 
 export class HeldLease extends EventEmitter {
   readonly done: Promise<string>;
   private queue: Promise<void> = Promise.resolve();
   private finished!: (reason: string) => void;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(
     readonly lease: DhcpLease,
@@ -25,6 +29,8 @@ export class HeldLease extends EventEmitter {
     private readonly index: number,
     private readonly base: string,
     private readonly record: LeaseRecord,
+    /** Why the guest is gone, or undefined while it is there (guest-watch.ts). */
+    private readonly guestGone?: () => string | undefined,
   ) {
     super();
     this.done = new Promise((resolve) => (this.finished = resolve));
@@ -56,6 +62,7 @@ export class HeldLease extends EventEmitter {
     lease.on('released', (l: Lease) => this.emit('released', l));
     lease.on('error', (e: Error) => this.emit('warning', e.message));
     lease.on('closed', (reason: string) => {
+      clearInterval(this.watch);
       this.queue.finally(() => {
         removeTraces(this.base, true);
         this.sock.close();
@@ -72,6 +79,16 @@ export class HeldLease extends EventEmitter {
   start(): void {
     this.save(this.lease.current);
     this.lease.hold();
+    if (!this.guestGone) return;
+    this.watch = setInterval(() => {
+      const why = this.guestGone!();
+      if (why === undefined) return;
+      clearInterval(this.watch);
+      // The interface is still there (our sockets keep the namespace), so the RELEASE can still leave.
+      void this.lease.release(why);
+    }, GUEST_POLL_MS);
+    // The lease's socket keeps the process alive while it is held; this timer alone must not.
+    this.watch.unref();
   }
 
   /** DHCPRELEASE, then stop. The address stays until the link goes (detach removes it next). */
@@ -88,7 +105,8 @@ export class HeldLease extends EventEmitter {
   private addr(l: Lease, replace: boolean): Buffer {
     const local = ipBytes(l.address).bytes;
     const brd = l.broadcast ? ipBytes(l.broadcast).bytes : ipv4Broadcast(local, l.prefixLength);
-    const left = l.expiresAt === undefined ? undefined : Math.max(1, Math.round((l.expiresAt - Date.now()) / 1000));
+    // Rounded down: the kernel removes the address no later than the lease ends (RFC 2131 §4.4.5).
+    const left = l.expiresAt === undefined ? undefined : Math.max(1, Math.floor((l.expiresAt - Date.now()) / 1000));
     return newAddr({ index: this.index, family: AF_INET, address: local, prefixLength: l.prefixLength, broadcast: brd, validLifetime: left }, replace);
   }
 

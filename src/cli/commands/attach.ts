@@ -66,8 +66,9 @@ then announced with a gratuitous ARP (IPv4) or neighbour advertisement (IPv6).
   dhcp[:OPTS]    the address from a DHCP server, by the built-in client; also
                  udhcpc, dhclient, dhcpcd (the same client) and their -f forms
                  (udhcpc-f, dhcp:-f...), which stay in the foreground and renew
-                 the lease until detach, SIGTERM or SIGINT. OPTS: -f, -x
-                 hostname:NAME, -V CLASS, -O OPT, -r ADDR (see README)
+                 the lease until detach, SIGTERM, SIGINT, or the guest or the
+                 interface goes. OPTS: -f, -x hostname:NAME, -V CLASS, -O OPT,
+                 -r ADDR (see README)
   --dhcp-timeout S  give up without a lease after S seconds (default 30); the
                  attach is then rolled back
 

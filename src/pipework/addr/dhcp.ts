@@ -12,6 +12,7 @@ import { NetlinkSocket } from '../../netlink';
 import { IFF_LOWER_UP, setLink } from '../../rtnl';
 import type { AttachContext } from '../context';
 import { traceBase, writeLeaseRecord, writePid, type LeaseRecord } from '../dhcp-files';
+import { guestWatch } from '../guest-watch';
 import { HeldLease } from '../held-lease';
 import { change, check, type Step } from '../plan';
 import type { DhcpSummary } from '../results';
@@ -91,11 +92,11 @@ export const dhcpAddress: AddressSource = {
           return;
         }
         record.pid = process.pid;
-        const held = new HeldLease(lease, new NetlinkSocket({ nsFd: ctx.guest.nsFd }), ctx.link.index, base, record);
+        const held = new HeldLease(lease, new NetlinkSocket({ nsFd: ctx.guest.nsFd }), ctx.link.index, base, record, guestWatch(ctx.guest));
         writePid(base);
         held.start();
         Object.defineProperty(ctx.result, 'lease', { value: held, enumerable: false });
-        ctx.result.notes.push(`holding the lease from ${lease.current!.server} in the foreground (pid ${process.pid}, ${base}.pid): renewed until pipework detach, SIGTERM or SIGINT`);
+        ctx.result.notes.push(`holding the lease from ${lease.current!.server} in the foreground (pid ${process.pid}, ${base}.pid): renewed until pipework detach, SIGTERM, SIGINT, or until ${ctx.dev} or ${ctx.who} goes`);
       }),
     ];
   },
