@@ -2,6 +2,7 @@
 // Exit statuses and the JSON contract are output.ts's.
 import { openHost } from '../pipework/namespace';
 import { helpText } from './help';
+import { helpData } from './help-json';
 import { prescan, stripGlobals } from './globals';
 import { asPipeworkError, errorJson, exitStatus, oneLine, successJson } from './output';
 import { parseWith, pickCommand } from './parse';
@@ -23,7 +24,7 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
     ({ json, dryRun } = globals);
     if (globals.help) {
       io.outcome?.({ ok: true });
-      io.out(helpText());
+      io.out(json ? successJson('help', { result: helpData(), plan: [], dryRun }) : helpText());
       return 0;
     }
     const { command, recognised } = pickCommand(line);
