@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ABORTED' // the caller's AbortSignal fired; what was done is rolled back
   | 'UNSUPPORTED' // a pipework feature this version does not implement yet (exit 3, nothing done)
   | 'NOT_OURS' // the interface exists but pipework did not make it (detach refuses without --force)
+  | 'PERMISSION' // a capability is missing (CAP_SYS_ADMIN to enter a namespace, CAP_NET_ADMIN to change links): src/cli/privilege.ts
   | 'MALFORMED' // bytes from outside (a netlink reply, a frame, the Engine API) are not what their format says (ParseError)
   | 'INTERNAL';
 

@@ -6,6 +6,7 @@ import { helpData } from './help-json';
 import { prescan, stripGlobals } from './globals';
 import { asPipeworkError, errorJson, exitStatus, oneLine, successJson } from './output';
 import { parseWith, pickCommand } from './parse';
+import { explainPrivilege } from './privilege';
 import { processIo } from './stdio';
 
 export interface Io {
@@ -41,7 +42,7 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
       host.close();
     }
   } catch (e) {
-    const err = asPipeworkError(e);
+    const err = explainPrivilege(asPipeworkError(e));
     io.outcome?.({ ok: false });
     if (json) io.out(errorJson(op, dryRun, err));
     else io.err(`pipework: ${oneLine(err.message)}`);
