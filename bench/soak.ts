@@ -1,8 +1,8 @@
 // Soak: attach/detach cycles through the library, watching for leaks. A
 // throwaway host namespace with bridge br0 and one namespace guest; each
 // cycle attaches eth1 (an address from 198.18.0.0/15, RFC 2544) and detaches
-// it. Every SAMPLE cycles it prints RSS, heap, external (Buffers and native
-// memory Node knows of) and open file descriptors (/proc/self/fd), after a
+// it. Every SAMPLE cycles it prints RSS, V8's heap (committed and used),
+// external (Buffers and native memory Node knows of) and open file descriptors (/proc/self/fd), after a
 // GC when node runs with --expose-gc. No assertion: figures only.
 //
 //   node --expose-gc --import tsx bench/soak.ts [CYCLES] [--sample N] [--backend addon|ffi]
@@ -33,7 +33,7 @@ function row(cycle: number, t0: number): string {
   const m = process.memoryUsage();
   const fds = fs.readdirSync('/proc/self/fd').length;
   const secs = ((Date.now() - t0) / 1000).toFixed(0).padStart(6);
-  return `${String(cycle).padStart(7)} ${mb(m.rss)} ${mb(m.heapUsed)} ${mb(m.external)} ${String(fds).padStart(5)} ${secs}`;
+  return `${String(cycle).padStart(7)} ${mb(m.rss)} ${mb(m.heapTotal)} ${mb(m.heapUsed)} ${mb(m.external)} ${String(fds).padStart(5)} ${secs}`;
 }
 
 async function main(): Promise<void> {
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     const pw = new Pipework({ hostNetns: host });
     const { sys } = await import('../src/sys');
     console.log(`soak: ${cycles} attach/detach cycles, backend ${sys().name}, gc ${gc ? 'after each sample' : 'not exposed (run node --expose-gc)'}`);
-    console.log(' cycles   rss MB  heap MB   ext MB   fds   secs');
+    console.log(' cycles   rss MB heapTot MB heapUsed  ext MB   fds   secs');
     const t0 = Date.now();
     console.log(row(0, t0));
     for (let c = 1; c <= cycles; c++) {
