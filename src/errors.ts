@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'ABORTED' // the caller's AbortSignal fired; what was done is rolled back
   | 'UNSUPPORTED' // a pipework feature this version does not implement yet (exit 3, nothing done)
   | 'NOT_OURS' // the interface exists but pipework did not make it (detach refuses without --force)
+  | 'PERMISSION' // a capability is missing (CAP_SYS_ADMIN to enter a namespace, CAP_NET_ADMIN to change links): src/cli/privilege.ts
+  | 'MALFORMED' // bytes from outside (a netlink reply, a frame, the Engine API) are not what their format says (ParseError)
   | 'INTERNAL';
 
 export class PipeworkError extends Error {
@@ -33,6 +35,19 @@ export class PipeworkError extends Error {
     this.name = 'PipeworkError';
     this.code = code;
     this.errno = options?.errno;
+  }
+}
+
+/**
+ * The one error every decoder of outside bytes throws when they are shorter
+ * or other than their format says (a netlink header claiming more bytes than
+ * came, an attribute too short for its type). A decoder throws this or
+ * returns; never a RangeError from a Buffer read.
+ */
+export class ParseError extends PipeworkError {
+  constructor(message: string) {
+    super('MALFORMED', message);
+    this.name = 'ParseError';
   }
 }
 

@@ -21,13 +21,14 @@ const filter = process.argv[2];
 const pattern = filter ? `${filter}.*\\.test\\.ts$` : '\\.test\\.ts$';
 
 /** One uvu run over the matching files with that backend; resolves with its counts. */
-function pass(backend) {
+function pass(backend, first) {
   const env = { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
   if (backend !== undefined) env.PIPEWORK_BACKEND = backend;
   const label = backend ?? process.env.PIPEWORK_BACKEND ?? 'default (the addon when it loads)';
   console.log(`\n=== backend: ${label} ===`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern], {
+    const ignore = first ? [] : ['--ignore', '\\.pure\\.test\\.ts$'];
+    const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, ...ignore], {
       cwd: root,
       stdio: ['inherit', 'pipe', 'inherit'],
       env,
@@ -61,7 +62,7 @@ function pass(backend) {
 
 const backends = process.env.PIPEWORK_BACKEND ? [undefined] : ['addon', 'ffi'];
 const results = [];
-for (const b of backends) results.push(await pass(b));
+for (const b of backends) results.push(await pass(b, results.length === 0));
 if (results.length > 1) {
   for (const r of results) console.log(`[${r.label}] ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
 }

@@ -2,21 +2,21 @@
 // Exit statuses and the JSON contract are output.ts's.
 import { openHost } from '../pipework/namespace';
 import { helpText } from './help';
+import { helpData } from './help-json';
 import { prescan, stripGlobals } from './globals';
 import { asPipeworkError, errorJson, exitStatus, oneLine, successJson } from './output';
 import { parseWith, pickCommand } from './parse';
+import { explainPrivilege } from './privilege';
+import { processIo } from './stdio';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Told what the command did before its output is written (stdio.ts: what a failed write then says). */
+  outcome?(o: { ok: boolean; changed?: string | undefined }): void;
 }
 
-const stdio: Io = {
-  out: (t) => process.stdout.write(t + '\n'),
-  err: (t) => process.stderr.write(t + '\n'),
-};
-
-export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+export async function main(argv: readonly string[], io: Io = processIo().io): Promise<number> {
   // Known before parsing, so that even a malformed line is reported as asked.
   let { json, dryRun } = prescan(argv);
   let op: string | null = null;
@@ -24,7 +24,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     const { globals, line } = stripGlobals(argv);
     ({ json, dryRun } = globals);
     if (globals.help) {
-      io.out(helpText());
+      io.outcome?.({ ok: true });
+      io.out(json ? successJson('help', { result: helpData(), plan: [], dryRun }) : helpText());
       return 0;
     }
     const { command, recognised } = pickCommand(line);
@@ -34,13 +35,15 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     const host = openHost(globals.hostNetns);
     try {
       const outcome = await command.run(request, { host, dryRun: globals.dryRun });
+      io.outcome?.({ ok: true, changed: !outcome.dryRun && outcome.plan.length > 0 ? `the ${command.op}` : undefined });
       io.out(json ? successJson(command.op, outcome) : command.format(outcome, globals));
       return command.linger ? await command.linger(outcome, (l) => io.err(`pipework: ${l}`)) : 0;
     } finally {
       host.close();
     }
   } catch (e) {
-    const err = asPipeworkError(e);
+    const err = explainPrivilege(asPipeworkError(e));
+    io.outcome?.({ ok: false });
     if (json) io.out(errorJson(op, dryRun, err));
     else io.err(`pipework: ${oneLine(err.message)}`);
     return exitStatus(err);
@@ -49,9 +52,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
 
 /** Entry point for bin/pipework. */
 export function cli(): void {
-  main(process.argv.slice(2)).then(
+  const out = processIo();
+  main(process.argv.slice(2), out.io).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = out.status(code);
     },
     (e) => {
       process.stderr.write(`pipework: internal error: ${(e as Error)?.stack ?? e}\n`);

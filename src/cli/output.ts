@@ -17,10 +17,13 @@ export function exitStatus(e: PipeworkError): number {
 export const EXIT_STATUS_HELP = `\
 Exit status:
   0  success
-  1  the operation failed; what it had changed is rolled back; --wait timed out
+  1  the operation failed; what it had changed is rolled back; --wait timed out;
+     or the output could not be written (stderr says whether a change stays)
   2  usage error: the command line was rejected and nothing was done
   3  not supported yet: a feature of the original this version does not have;
      nothing was done
+  141  stdout was a pipe whose reader went away (EPIPE): as if killed by
+     SIGPIPE; what the command did stays
 `;
 
 export function asPipeworkError(e: unknown): PipeworkError {

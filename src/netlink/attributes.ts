@@ -6,6 +6,7 @@ import {
   NLA_TYPE_MASK,
   NLMSG_HDRLEN,
 } from './constants';
+import { ParseError } from '../errors';
 
 export const align4 = (n: number): number => (n + 3) & ~3;
 
@@ -146,7 +147,13 @@ export const readString = (v: Buffer): string => {
   const nul = v.indexOf(0);
   return v.toString('utf8', 0, nul < 0 ? v.length : nul);
 };
-export const readU8 = (v: Buffer): number => v.readUInt8(0);
-export const readU16 = (v: Buffer): number => v.readUInt16LE(0);
-export const readU32 = (v: Buffer): number => v.readUInt32LE(0);
-export const readS32 = (v: Buffer): number => v.readInt32LE(0);
+// Each reader checks that the attribute holds its type: the kernel validates
+// what it sends, but a decoder must be total on any bytes (test/fuzz.test.ts).
+function need(v: Buffer, n: number, what: string): Buffer {
+  if (v.length < n) throw new ParseError(`netlink attribute of ${v.length} bytes is too short for ${what} (${n} bytes)`);
+  return v;
+}
+export const readU8 = (v: Buffer): number => need(v, 1, 'a u8').readUInt8(0);
+export const readU16 = (v: Buffer): number => need(v, 2, 'a u16').readUInt16LE(0);
+export const readU32 = (v: Buffer): number => need(v, 4, 'a u32').readUInt32LE(0);
+export const readS32 = (v: Buffer): number => need(v, 4, 'an s32').readInt32LE(0);

@@ -1,5 +1,6 @@
 // The netlink message header and the kernel's error/ACK message.
 import { getSystemErrorMap } from 'node:util';
+import { ParseError } from '../errors';
 import { attrMap, readString, readU32 } from './attributes';
 import {
   NLMSG_HDRLEN,
@@ -19,6 +20,7 @@ export interface Header {
 }
 
 export function readHeader(buf: Buffer, at = 0): Header {
+  if (at < 0 || buf.length - at < NLMSG_HDRLEN) throw new ParseError(`netlink message of ${Math.max(0, buf.length - at)} bytes is shorter than its 16-byte header`);
   return {
     length: buf.readUInt32LE(at),
     type: buf.readUInt16LE(at + 4),
@@ -28,7 +30,17 @@ export function readHeader(buf: Buffer, at = 0): Header {
   };
 }
 
-/** Splits a datagram into its messages (views, not copies). */
+/**
+ * A message's family header (ifinfomsg, rtmsg ...) must be all there before
+ * its fields are read; `what` names the message in the error.
+ */
+export function needBody(msg: Buffer, structLen: number, what: string): void {
+  if (msg.length < NLMSG_HDRLEN + structLen) {
+    throw new ParseError(`${what} of ${msg.length} bytes is shorter than its headers (${NLMSG_HDRLEN + structLen} bytes)`);
+  }
+}
+
+/** Splits a datagram into its messages (views, not copies); a malformed tail ends the walk (the socket reports it: socket.ts). */
 export function* messages(datagram: Buffer): Generator<Buffer> {
   let at = 0;
   while (at + NLMSG_HDRLEN <= datagram.length) {
@@ -90,13 +102,16 @@ export interface Ack {
  * the kernel's explanation follows as attributes.
  */
 export function readAck(msg: Buffer): Ack {
+  if (msg.length < NLMSG_HDRLEN + 4) throw new ParseError(`NLMSG_ERROR of ${msg.length} bytes has no room for its errno (20 bytes at least)`);
   const flags = msg.readUInt16LE(6);
   const error = msg.readInt32LE(NLMSG_HDRLEN);
   const echoed = NLMSG_HDRLEN + 4;
   const requestType = msg.length >= echoed + 6 ? msg.readUInt16LE(echoed + 4) : 0;
   const ack: Ack = { errno: -error, requestType };
   if (flags & NLM_F_ACK_TLVS) {
+    if (!(flags & NLM_F_CAPPED) && msg.length < echoed + 4) throw new ParseError('NLMSG_ERROR with NLM_F_ACK_TLVS ends before the echoed request');
     const echoedLen = flags & NLM_F_CAPPED ? NLMSG_HDRLEN : msg.readUInt32LE(echoed);
+    if (echoedLen < NLMSG_HDRLEN || echoed + echoedLen > msg.length) throw new ParseError(`NLMSG_ERROR echoes a request of ${echoedLen} bytes that does not fit in its ${msg.length}`);
     const tlvs = attrMap(msg, echoed + ((echoedLen + 3) & ~3));
     const text = tlvs.get(NLMSGERR_ATTR_MSG);
     if (text) ack.extAck = readString(text);
@@ -110,7 +125,7 @@ export function readAck(msg: Buffer): Ack {
 
 /** A dump that failed midway ends with NLMSG_DONE carrying -errno, and with extended ACKs on, the kernel's text after it. */
 export function readDoneExtAck(msg: Buffer): string | undefined {
-  if (!(msg.readUInt16LE(6) & NLM_F_ACK_TLVS)) return undefined;
+  if (msg.length < NLMSG_HDRLEN || !(msg.readUInt16LE(6) & NLM_F_ACK_TLVS)) return undefined;
   const text = attrMap(msg, NLMSG_HDRLEN + 4).get(NLMSGERR_ATTR_MSG);
   return text ? readString(text) : undefined;
 }

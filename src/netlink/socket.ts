@@ -20,6 +20,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_DONE,
   NLMSG_ERROR,
+  NLMSG_HDRLEN,
   NLMSG_NOOP,
   NLMSG_OVERRUN,
   SO_RCVBUF,
@@ -27,7 +28,9 @@ import {
   SOL_NETLINK,
   SOL_SOCKET,
 } from './constants';
-import { NetlinkError, messages, readAck, readDoneExtAck, readHeader } from './message';
+import { ParseError } from '../errors';
+import { align4 } from './attributes';
+import { NetlinkError, readAck, readDoneExtAck, readHeader } from './message';
 
 // The kernel sizes dump chunks to at most 32 KiB; twice that leaves room.
 const RECV_SIZE = 64 * 1024;
@@ -54,6 +57,8 @@ interface Pending {
   replies: Buffer[];
   interrupted: boolean;
   retries: number;
+  /** Sent before an ENOBUFS: its reply may be one the kernel dropped (see overrun()). */
+  suspect: boolean;
   resolve(replies: Buffer[]): void;
   reject(err: Error): void;
 }
@@ -69,6 +74,8 @@ export class NetlinkSocket {
   private onSubscriptionError: ((err: Error) => void) | undefined;
   private closed = false;
   private draining = false;
+  /** Set when a recv() returned a datagram or ENOBUFS: the socket is alive. */
+  private progressed = false;
 
   constructor(options: NetlinkSocketOptions = {}) {
     this.sock = (options.sys ?? sys()).openNetlink(options.protocol ?? NETLINK_ROUTE, options.nsFd);
@@ -123,7 +130,7 @@ export class NetlinkSocket {
   private submit(msg: Buffer, dump: boolean): Promise<Buffer[]> {
     if (this.closed) return Promise.reject(new Error('netlink socket closed'));
     return new Promise((resolve, reject) => {
-      const p: Pending = { seq: 0, msg, dump, replies: [], interrupted: false, retries: 0, resolve, reject };
+      const p: Pending = { seq: 0, msg, dump, replies: [], interrupted: false, retries: 0, suspect: false, resolve, reject };
       if (this.pending.size >= this.maxInFlight) this.waiting.push(p);
       else this.send(p);
     });
@@ -132,6 +139,7 @@ export class NetlinkSocket {
   private send(p: Pending): void {
     this.seq = (this.seq + 1) >>> 0 || 1;
     p.seq = this.seq;
+    p.suspect = false;
     const flags = p.msg.readUInt16LE(6) | NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : NLM_F_ACK);
     p.msg.writeUInt16LE(flags, 6);
     p.msg.writeUInt32LE(p.seq, 8);
@@ -154,8 +162,19 @@ export class NetlinkSocket {
   }
 
   private onReadable(status: number): void {
-    if (status < 0) this.failAll(new Error(`netlink poll failed (${status})`));
-    else this.drain();
+    if (status >= 0) {
+      this.drain();
+      return;
+    }
+    // uv_poll reports POLLERR as UV_EBADF and stops watching (uv__poll_io in
+    // libuv's src/unix/poll.c), and a pending socket error raises POLLERR:
+    // ENOBUFS after an overflow does. recv() says what it was; a socket that
+    // still reads is watched again, one that does not fails what it carries.
+    this.progressed = false;
+    this.drain();
+    if (this.closed) return;
+    if (this.progressed) this.sock.poll((s) => this.onReadable(s));
+    else this.failAll(new Error(`netlink poll failed (${status})`));
   }
 
   private drain(): void {
@@ -175,18 +194,70 @@ export class NetlinkSocket {
       try {
         n = this.sock.recv(this.scratch);
       } catch (e) {
-        // ENOBUFS: the kernel dropped messages; which request lost its reply is unknowable.
+        if ((e as { code?: unknown }).code === 'ENOBUFS') {
+          this.progressed = true;
+          this.overrun(e as Error);
+          continue;
+        }
         this.failAll(e as Error);
         return;
       }
-      if (n < 0) return;
+      if (n < 0) {
+        // What settleLost re-sends or lets go from the waiting line is answered by now: read on.
+        if (this.settleLost()) continue;
+        return;
+      }
       if (n > this.scratch.length) {
         this.failAll(new Error(`netlink message of ${n} bytes truncated`));
         return;
       }
-      const datagram = Buffer.from(this.scratch.subarray(0, n));
-      for (const msg of messages(datagram)) this.dispatch(msg);
+      this.progressed = true;
+      this.datagram(Buffer.from(this.scratch.subarray(0, n)));
     }
+  }
+
+  /**
+   * Hands each message of a datagram to dispatch. A message that lies about
+   * its length fails the request its sequence number names; a tail too short
+   * to name one fails every request in flight (its reply is lost, whose it
+   * was is unknowable). Nothing a reply holds can throw out of here: a throw
+   * would leave the request pending for good, or, from the poll callback,
+   * end the process.
+   */
+  private datagram(dg: Buffer): void {
+    let at = 0;
+    while (at < dg.length) {
+      const left = dg.length - at;
+      if (left < NLMSG_HDRLEN) {
+        // The kernel pads the last message to 4 bytes; zeros there are no message.
+        if (dg.subarray(at).some((b) => b !== 0)) this.failInFlight(new ParseError(`netlink datagram ends with ${left} bytes, shorter than a message header`));
+        return;
+      }
+      const len = dg.readUInt32LE(at);
+      if (len < NLMSG_HDRLEN || len > left) {
+        const seq = dg.readUInt32LE(at + 8);
+        const err = new ParseError(`netlink message claims ${len} bytes where ${left} are left in the datagram (${left < len ? 'cut short' : 'shorter than its header'})`);
+        const p = this.pending.get(seq);
+        if (p) this.fail(p, err);
+        else this.onSubscriptionError?.(err);
+        return;
+      }
+      const msg = dg.subarray(at, at + len);
+      try {
+        this.dispatch(msg);
+      } catch (e) {
+        const p = this.pending.get(msg.readUInt32LE(8));
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (p) this.fail(p, err);
+        else this.onSubscriptionError?.(err);
+      }
+      at += align4(len);
+    }
+  }
+
+  private fail(p: Pending, err: Error): void {
+    this.settle(p);
+    p.reject(err);
   }
 
   private dispatch(msg: Buffer): void {
@@ -206,15 +277,60 @@ export class NetlinkSocket {
     }
     if (h.flags & NLM_F_DUMP_INTR) p.interrupted = true;
     if (h.type === NLMSG_DONE) {
-      this.settle(p);
+      // Linux sends a 4-byte error after the header; older kernels sent none.
       const error = msg.length >= 20 ? msg.readInt32LE(16) : 0;
-      if (error < 0) p.reject(new NetlinkError(-error, p.msg.readUInt16LE(4), readDoneExtAck(msg)));
+      const extAck = error < 0 ? readDoneExtAck(msg) : undefined;
+      this.settle(p);
+      if (error < 0) p.reject(new NetlinkError(-error, p.msg.readUInt16LE(4), extAck));
       else if (!p.interrupted) p.resolve(p.replies);
       else if (p.retries >= DUMP_RETRIES) p.reject(new NetlinkError(4 /* EINTR */, p.msg.readUInt16LE(4), 'dump kept changing'));
       else this.retry(p);
       return;
     }
     p.replies.push(msg);
+  }
+
+  /**
+   * ENOBUFS: the receive queue was full and the kernel dropped messages
+   * (netlink_overrun() in net/netlink/af_netlink.c). It reports the error
+   * before what is still queued, so the replies that were not dropped are
+   * read next. Every request in flight now is suspect; rtnetlink answers
+   * inside sendmsg(), so when the queue runs dry (settleLost) a suspect that
+   * has no answer yet lost it. Dump chunks are never dropped (the kernel
+   * makes the next one only when there is room), but a dump is re-sent
+   * anyway if it is still unanswered then: a dump is safe to repeat.
+   */
+  private overrun(err: Error): void {
+    for (const p of this.pending.values()) p.suspect = true;
+    this.onSubscriptionError?.(err);
+  }
+
+  /** Settles the suspects that got no answer; whether it did anything. */
+  private settleLost(): boolean {
+    let acted = false;
+    for (const p of [...this.pending.values()]) {
+      if (!p.suspect) continue;
+      acted = true;
+      if (p.dump && p.retries < DUMP_RETRIES) {
+        this.pending.delete(p.seq);
+        this.retry(p);
+        continue;
+      }
+      this.fail(
+        p,
+        new NetlinkError(
+          105 /* ENOBUFS */,
+          p.msg.readUInt16LE(4),
+          p.dump ? 'the dump was lost again and again' : 'the reply was lost: the receive queue overflowed; the request may or may not have been carried out',
+        ),
+      );
+    }
+    return acted;
+  }
+
+  /** Fails the requests sent and unanswered; those waiting their turn go out after. */
+  private failInFlight(err: Error): void {
+    for (const p of [...this.pending.values()]) this.fail(p, err);
   }
 
   private retry(p: Pending): void {

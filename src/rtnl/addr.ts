@@ -1,5 +1,5 @@
 // RTM_NEWADDR / DELADDR / GETADDR.
-import { MessageBuilder, attrMap, readString, readU32, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
+import { MessageBuilder, attrMap, needBody, readString, readU32, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
 import {
   AF_INET,
   IFA_ADDRESS,
@@ -13,6 +13,7 @@ import {
   RTM_NEWADDR,
   RT_SCOPE_UNIVERSE,
 } from './constants';
+import { ipAttr } from './ip-attr';
 
 const IFADDRMSG_LEN = 8;
 
@@ -98,6 +99,7 @@ export interface Addr {
 }
 
 export function decodeAddr(msg: Buffer): Addr {
+  needBody(msg, IFADDRMSG_LEN, 'address message');
   const family = msg.readUInt8(16);
   const a = attrMap(msg, 16 + IFADDRMSG_LEN);
   const addr: Addr = {
@@ -106,9 +108,9 @@ export function decodeAddr(msg: Buffer): Addr {
     flags: a.has(IFA_FLAGS) ? readU32(a.get(IFA_FLAGS)!) : msg.readUInt8(18),
     scope: msg.readUInt8(19),
     index: msg.readUInt32LE(20),
-    address: Buffer.from(a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS) ?? Buffer.alloc(family === AF_INET ? 4 : 16)),
+    address: ipAttr(family, a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS) ?? Buffer.alloc(family === AF_INET ? 4 : 16), 'IFA_LOCAL/IFA_ADDRESS'),
   };
-  if (a.has(IFA_BROADCAST)) addr.broadcast = Buffer.from(a.get(IFA_BROADCAST)!);
+  if (a.has(IFA_BROADCAST)) addr.broadcast = ipAttr(family, a.get(IFA_BROADCAST)!, 'IFA_BROADCAST');
   if (a.has(IFA_LABEL)) addr.label = readString(a.get(IFA_LABEL)!);
   return addr;
 }

@@ -1,5 +1,5 @@
 // RTM_NEWLINK / DELLINK / GETLINK: encoders (pure) and the decoder.
-import { MessageBuilder, attrMap, readString, readU32, readU8, NLM_F_CREATE, NLM_F_EXCL } from '../netlink';
+import { MessageBuilder, attrMap, needBody, readS32, readString, readU32, readU8, NLM_F_CREATE, NLM_F_EXCL } from '../netlink';
 import {
   AF_UNSPEC,
   IFF_UP,
@@ -208,6 +208,7 @@ export function operstateName(operstate: number | undefined): string {
 }
 
 export function decodeLink(msg: Buffer): Link {
+  needBody(msg, IFINFOMSG_LEN, 'link message');
   const index = msg.readInt32LE(16 + 4);
   const type = msg.readUInt16LE(16 + 2);
   const flags = msg.readUInt32LE(16 + 8);
@@ -224,7 +225,7 @@ export function decodeLink(msg: Buffer): Link {
   if (mac) link.mac = Buffer.from(mac);
   if (a.has(IFLA_MASTER)) link.master = readU32(a.get(IFLA_MASTER)!);
   if (a.has(IFLA_LINK)) link.link = readU32(a.get(IFLA_LINK)!);
-  if (a.has(IFLA_LINK_NETNSID)) link.linkNetnsid = a.get(IFLA_LINK_NETNSID)!.readInt32LE(0);
+  if (a.has(IFLA_LINK_NETNSID)) link.linkNetnsid = readS32(a.get(IFLA_LINK_NETNSID)!);
   if (a.has(IFLA_OPERSTATE)) link.operstate = readU8(a.get(IFLA_OPERSTATE)!);
   if (a.has(IFLA_CARRIER)) link.carrier = readU8(a.get(IFLA_CARRIER)!) !== 0;
   if (a.has(IFLA_IFALIAS)) link.alias = readString(a.get(IFLA_IFALIAS)!);

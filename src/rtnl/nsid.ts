@@ -1,6 +1,6 @@
 // RTM_GETNSID: the id a namespace has as seen from the socket's namespace, the
 // same number a veth's IFLA_LINK_NETNSID gives for the namespace of its peer.
-import { MessageBuilder, attrMap } from '../netlink';
+import { MessageBuilder, attrMap, readS32 } from '../netlink';
 import { AF_UNSPEC, NETNSA_FD, NETNSA_NSID, NETNSA_NSID_NOT_ASSIGNED, RTM_GETNSID } from './constants';
 
 // struct rtgenmsg is one byte; attributes start at the next 4-byte boundary.
@@ -17,6 +17,6 @@ export function getNsid(nsFd: number): Buffer {
 export function decodeNsid(msg: Buffer): number | undefined {
   const v = attrMap(msg, 16 + RTGENMSG_LEN).get(NETNSA_NSID);
   if (!v) return undefined;
-  const id = v.readInt32LE(0);
+  const id = readS32(v);
   return id === NETNSA_NSID_NOT_ASSIGNED ? undefined : id;
 }

@@ -1,5 +1,5 @@
 // RTM_NEWROUTE / DELROUTE / GETROUTE.
-import { MessageBuilder, attrMap, readU32, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
+import { MessageBuilder, attrMap, needBody, readU32, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink';
 import {
   AF_INET,
   AF_INET6,
@@ -26,6 +26,7 @@ import {
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
 } from './constants';
+import { ipAttr } from './ip-attr';
 
 const RTMSG_LEN = 12;
 
@@ -149,6 +150,7 @@ export interface Route {
 }
 
 export function decodeRoute(msg: Buffer): Route {
+  needBody(msg, RTMSG_LEN, 'route message');
   const a = attrMap(msg, 16 + RTMSG_LEN);
   const route: Route = {
     family: msg.readUInt8(16),
@@ -158,10 +160,10 @@ export function decodeRoute(msg: Buffer): Route {
     scope: msg.readUInt8(22),
     type: msg.readUInt8(23),
   };
-  if (a.has(RTA_DST)) route.dst = Buffer.from(a.get(RTA_DST)!);
-  if (a.has(RTA_GATEWAY)) route.gateway = Buffer.from(a.get(RTA_GATEWAY)!);
+  if (a.has(RTA_DST)) route.dst = ipAttr(route.family, a.get(RTA_DST)!, 'RTA_DST');
+  if (a.has(RTA_GATEWAY)) route.gateway = ipAttr(route.family, a.get(RTA_GATEWAY)!, 'RTA_GATEWAY');
   if (a.has(RTA_OIF)) route.oif = readU32(a.get(RTA_OIF)!);
-  if (a.has(RTA_PREFSRC)) route.prefsrc = Buffer.from(a.get(RTA_PREFSRC)!);
+  if (a.has(RTA_PREFSRC)) route.prefsrc = ipAttr(route.family, a.get(RTA_PREFSRC)!, 'RTA_PREFSRC');
   if (a.has(RTA_PRIORITY)) route.metric = readU32(a.get(RTA_PRIORITY)!);
   return route;
 }
