@@ -10,6 +10,7 @@ import { decodeArp, decodeNeighborAdvert } from '../src/packet';
 import { capture, hasTcpdump } from './helpers/capture';
 import { NetnsScope, ip, ipJson, ipTry, netnsInode, nsExec } from './helpers/netns';
 import { requireIf } from './helpers/skip';
+import { killAndReap, netSleeper } from './helpers/pids';
 
 const test = suite('attach');
 const scope = new NetnsScope('pwatt');
@@ -219,6 +220,28 @@ test('an AbortSignal fired mid-attach stops before the next step and rolls back 
   await pw.attach({ hostIf: 'brabort', guest: `netns:${G}`, address: '198.51.100.51/24' }, { signal: AbortSignal.abort() }).catch((e) => (error = e));
   assert.is((error as PipeworkError).code, 'ABORTED');
   assert.equal(snapshot(H, G), before);
+});
+
+test('a guest whose process exits during the last steps is a failed attach (GUEST_NOT_RUNNING), rolled back, not a success', async () => {
+  const p = await netSleeper();
+  const before = snapshot(H);
+  let confirms = 0;
+  let error: unknown;
+  await pw
+    .attach(
+      { hostIf: 'br0', guest: `pid:${p.pid}`, address: '198.51.100.52/24' },
+      {
+        // The third check of the guest is the last step of all, after the announcement.
+        beforeStep: async (step) => {
+          if (step.title.startsWith('confirm process') && ++confirms === 3) await killAndReap(p);
+        },
+      },
+    )
+    .catch((e) => (error = e));
+  assert.is(confirms, 3, 'the guest is checked first, before announcing, and last');
+  assert.instance(error, PipeworkError);
+  assert.is((error as PipeworkError).code, 'GUEST_NOT_RUNNING');
+  assert.equal(snapshot(H), before, 'the host side went with the rollback');
 });
 
 test('planAttach (dry run) lists iproute2 commands and changes nothing', async () => {

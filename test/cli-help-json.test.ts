@@ -67,7 +67,8 @@ test('every path prints once with --json: usage errors, not-supported, a missing
   for (const [argv, status] of [
     [['--json', '--no-such-option'], 2],
     [['--json'], 2],
-    [['--json', 'route', 'add', 'x'], 3],
+    [['--json', 'route', 'add', 'x'], 2],
+    [['--json', 'tc', 'web1', 'qdisc', 'add', 'dev', 'eth1', 'root', 'sfq'], 3],
     [['--json', '--host-netns', 'pwhard-no-such-ns', 'show', 'netns:pwhard-no-such-ns'], 1],
     [['--json', '--host-netns'], 2],
     [['--json', 'br1', 'web1', '198.51.100.33'], 2],

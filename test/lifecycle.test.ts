@@ -220,6 +220,7 @@ test('rollback at every step: a failure injected before each step leaves host an
     'confirm netns G is still there',
     'confirm veth1pl* is still a port of brR',
     'announce 203.0.113.20 on eth1',
+    'confirm netns G is still there',
   ]);
   await pw.detach({ guest: `netns:${G}` });
   ip(H, 'link', 'del', 'brR');

@@ -381,6 +381,7 @@ test('rollback at every step (mode private): a failure injected before each step
     'confirm netns G is still there',
     'confirm par0 is still there',
     'announce 203.0.113.40 on eth1',
+    'confirm netns G is still there',
   ]);
   assert.is(linkOf(G, 'eth1').linkinfo.info_data.mode, 'private');
   await lib.pw.detach({ guest: `netns:${G}` });

@@ -11,6 +11,9 @@ const GLOBAL_OPTIONS = [
   { flag: '--json', help: 'print the result, or the error, as one JSON object on stdout' },
   { flag: '--dry-run', help: 'print the steps that would be taken and change nothing' },
   { flag: '--macvlan-mode', value: 'bridge, private, vepa or passthru', inline: true, help: 'attach only: the macvlan mode on a physical host interface' },
+  { flag: '--ipvlan', value: 'l2, l3 or l3s', inline: true, help: 'attach only: an ipvlan of that mode instead of a macvlan on a physical host interface' },
+  { flag: '--ovsdb', value: 'unix:PATH', inline: true, help: "Open vSwitch's database socket, for attach, detach and gc" },
+  { flag: '--ovs-datapath', value: 'system or netdev', inline: true, help: 'attach only: the datapath of an Open vSwitch bridge the attach creates' },
   { flag: '--help', aliases: ['-h'], help: 'print the help and exit 0' },
   { flag: '--', help: 'end of options: every later argument is positional' },
 ];

@@ -20,6 +20,7 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
   // Known before parsing, so that even a malformed line is reported as asked.
   let { json, dryRun } = prescan(argv);
   let op: string | null = null;
+  const interrupt: { by?: keyof typeof SIGNAL_STATUS } = {};
   try {
     const { globals, line } = stripGlobals(argv);
     ({ json, dryRun } = globals);
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
     // Every command opens it, so that a wrong --host-netns fails the same way everywhere.
     const host = openHost(globals.hostNetns);
     try {
-      const outcome = await command.run(request, { host, dryRun: globals.dryRun });
+      const outcome = await whileWatchingSignals(interrupt, (signal) => command.run(request, { host, dryRun: globals.dryRun, signal }));
       io.outcome?.({ ok: true, changed: !outcome.dryRun && outcome.plan.length > 0 ? `the ${command.op}` : undefined });
       io.out(json ? successJson(command.op, outcome) : command.format(outcome, globals));
       return command.linger ? await command.linger(outcome, (l) => io.err(`pipework: ${l}`)) : 0;
@@ -46,7 +47,34 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
     io.outcome?.({ ok: false });
     if (json) io.out(errorJson(op, dryRun, err));
     else io.err(`pipework: ${oneLine(err.message)}`);
-    return exitStatus(err);
+    // Rolled back because of a signal: the shell's 128 + its number, as if it had killed us.
+    return err.code === 'ABORTED' && interrupt.by ? SIGNAL_STATUS[interrupt.by] : exitStatus(err);
+  }
+}
+
+const SIGNAL_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * SIGINT and SIGTERM while an operation runs: the step in flight finishes,
+ * the steps done are rolled back (the operation's AbortSignal), and the exit
+ * status says which signal it was. A second signal exits at once. Outside
+ * the operation (parsing, printing, a DHCP lease held in the foreground,
+ * which has its own handling) the signals are not ours.
+ */
+async function whileWatchingSignals<T>(interrupt: { by?: keyof typeof SIGNAL_STATUS }, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSignal = (sig: keyof typeof SIGNAL_STATUS): void => {
+    if (interrupt.by) process.exit(SIGNAL_STATUS[sig]);
+    interrupt.by = sig;
+    ac.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run(ac.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -83,6 +83,8 @@ export async function planAttach(asked: AttachRequest, host: Namespace, guestNs:
     ...(made.confirm ?? []),
     ...(hasAddress && made.announce !== false ? [announceStep(ctx)] : []),
     ...(source.finish?.(ctx) ?? []),
+    // The kernel's word to the end: a guest that vanished during the last steps is a failed attach, not a success.
+    confirmGuest(ctx),
   ];
   return {
     steps,

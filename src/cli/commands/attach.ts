@@ -140,7 +140,7 @@ A failure undoes everything the attach did.
     });
   },
 
-  run: (request, ctx) => attach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
+  run: (request, ctx) => attach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve, signal: ctx.signal }),
 
   format: (outcome) => formatChange(outcome, [summary(outcome.result), ...(outcome.result.notes ?? [])].join('\n')),
 

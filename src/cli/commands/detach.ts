@@ -40,7 +40,7 @@ Detach:
     return detachRequest({ guest, guestIf: guestIf?.value, all: options.has('--all'), force: options.has('--force'), ovsdb: globals.ovsdb });
   },
 
-  run: (request, ctx) => detach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }),
+  run: (request, ctx) => detach(request, ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve, signal: ctx.signal }),
 
   format: (outcome) => formatChange(outcome, outcome.result.message),
 };

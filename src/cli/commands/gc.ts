@@ -32,7 +32,7 @@ Gc:
     return gcRequest({ ovsdb: globals.ovsdb });
   },
 
-  run: (request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve }, request),
+  run: (request, ctx) => gc(ctx.host, { dryRun: ctx.dryRun, resolve: ctx.resolve, signal: ctx.signal }, request),
 
   format: (outcome) => formatChange(outcome, outcome.result.message),
 };
