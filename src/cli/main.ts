@@ -33,6 +33,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     // Every command opens it, so that a wrong --host-netns fails the same way everywhere.
     const host = openHost(globals.hostNetns);
     try {
+      if (command.exec) return await command.exec(request, { host, dryRun: globals.dryRun }, io, globals);
       const outcome = await command.run(request, { host, dryRun: globals.dryRun });
       io.out(json ? successJson(command.op, outcome) : command.format(outcome, globals));
       return command.linger ? await command.linger(outcome, (l) => io.err(`pipework: ${l}`)) : 0;
