@@ -14,9 +14,10 @@
 // guest's interface. Before the group is deleted, its members are read back:
 // if anything else is in it (someone set that group on a link of theirs)
 // nothing is deleted by group, and each of ours is deleted on its own. The
-// group number is one no link of the host has, chosen at random from the
-// upper half of the 32-bit space, so a collision needs someone to pick the
-// same number in the instant between that check and the delete.
+// group number is one no link of the host has, chosen at random between
+// 2^16 and 2^31 (iproute2 reads a group as a signed int), so a collision
+// needs someone to pick the same number in the instant between that check
+// and the delete.
 import { randomInt } from 'node:crypto';
 import { NetlinkError } from '../netlink';
 import { decodeLink, decodeLinkGroup, delLinkGroup, dumpLinks, setLinkGroup } from '../rtnl';
@@ -46,6 +47,11 @@ export class BulkDetach {
   private members: Member[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Set while a deletion is being decided and done: joins wait for it. */
+  private gate: Promise<void> | undefined;
+  /** Group changes sent and not yet answered, and who waits for them to be. */
+  private joins = 0;
+  private joined: (() => void) | undefined;
 
   /** Bulk deletions done, and how many links they removed: for the bench and the tests. */
   readonly stats = { groupDeletes: 0, single: 0 };
@@ -63,14 +69,20 @@ export class BulkDetach {
     // Not a veth of ours with its host end here (a macvlan, a link made by hand and --force): on its own.
     if (a.host !== this.host || !peer || !mark || mark.ifname !== a.mark?.ifname || mark.id !== a.mark.id) return this.single(a.guestNs, a.link.index);
     const group = await this.groupNumber();
+    // Not while a deletion of the group is being decided: a link joining then would go without its line knowing.
+    while (this.gate) await this.gate;
+    this.joins++;
+    let done: Promise<boolean | Error>;
     try {
       await this.host.sock.request(setLinkGroup(peer.index, group));
+      done = new Promise<boolean | Error>((settle) => this.members.push({ index: peer.index, settle }));
     } catch (e) {
       if (isGone(e)) return false;
       throw e;
+    } finally {
+      if (--this.joins === 0) this.joined?.();
     }
     parked();
-    const done = new Promise<boolean | Error>((settle) => this.members.push({ index: peer.index, settle }));
     if (this.members.length >= MAX_MEMBERS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_WAIT_MS);
     const r = await done;
@@ -88,7 +100,7 @@ export class BulkDetach {
     this.group ??= this.host.sock.dump(dumpLinks()).then((msgs) => {
       const used = new Set(msgs.map(decodeLinkGroup));
       for (;;) {
-        const g = randomInt(0x8000_0000, 0xffff_ffff);
+        const g = randomInt(0x1_0000, 0x7fff_ffff);
         if (!used.has(g)) return g;
       }
     });
@@ -99,13 +111,27 @@ export class BulkDetach {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.members;
-    if (batch.length === 0) return;
-    this.members = [];
-    this.flushing = this.flushing.then(() => this.deleteGroup(batch));
+    if (this.members.length === 0 && this.joins === 0) return;
+    this.flushing = this.flushing.then(() => this.deleteGroup());
   }
 
-  private async deleteGroup(batch: Member[]): Promise<void> {
+  private async deleteGroup(): Promise<void> {
+    let open!: () => void;
+    this.gate = new Promise<void>((r) => (open = r));
+    // Joins already sent finish first: their links are in the group, so they belong to this deletion.
+    if (this.joins > 0) await new Promise<void>((r) => (this.joined = r));
+    this.joined = undefined;
+    const batch = this.members;
+    this.members = [];
+    try {
+      if (batch.length > 0) await this.deleteMembers(batch);
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  private async deleteMembers(batch: Member[]): Promise<void> {
     try {
       const group = await this.groupNumber();
       const inGroup = (await this.host.sock.dump(dumpLinks())).filter((m) => decodeLinkGroup(m) === group).map(decodeLink);
