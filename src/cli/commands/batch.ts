@@ -76,8 +76,8 @@ Batch:
   --batch FILE|- [--parallel N]
                  run the commands of FILE (- reads standard input), one per
                  line, each written as what follows \`pipework\` (a leading
-                 pipework word is allowed); shell-like quoting ('...', "...",
-                 \\), # comments and blank lines; no expansions
+                 word \`pipework\` is allowed); shell-like quoting ('...',
+                 "...", \\), # comments and blank lines; no expansions
                    pipework --host-netns h1 --batch attaches.txt
                  Lines run concurrently, N at once (default 32); lines on the
                  same guest, and a host interface's first user and the rest,
