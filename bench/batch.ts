@@ -165,6 +165,7 @@ interface Results {
   sweep: { size: number; contender: string; attachPerSec: number }[];
   big: { n: number; oursBatchMs: number; referenceMs: number; detachBatchMs: number; detachIpMs: number };
   single: { cliMs: number; nodeMs: number; cliRssKb: number; nodeRssKb: number; runs: number };
+  memory?: { lines1k: number; lines10k: number; ms1k: number; ms10k: number };
 }
 
 async function main(): Promise<void> {
@@ -232,6 +233,16 @@ async function main(): Promise<void> {
       cli.push(wallAndRss([process.execPath, BIN, '--host-netns', w.host, 'br0', `netns:${w.guests[0]}`, `${ipv4(0)}/15@${GATEWAY}`]));
       clean(w);
     }
+    // Memory: peak RSS of a 1,000- and a 10,000-line batch of detaches with nothing to detach (state per line, not kernel work).
+    const rssOf = (lines: number) => {
+      const f = path.join(w.work, `noop-${lines}.txt`);
+      fs.writeFileSync(f, Array.from({ length: lines }, (_, i) => `detach netns:${w.guests[i % max]}`).join('\n') + '\n');
+      return wallAndRss([process.execPath, BIN, '--host-netns', w.host, '--batch', f]);
+    };
+    const m1k = rssOf(1000);
+    const m10k = rssOf(10_000);
+    results.memory = { lines1k: m1k.rssKb, lines10k: m10k.rssKb, ms1k: m1k.ms, ms10k: m10k.ms };
+    console.log(`peak RSS: 1,000-line batch ${(m1k.rssKb / 1024).toFixed(1)} MB, 10,000-line ${(m10k.rssKb / 1024).toFixed(1)} MB`);
     results.single = {
       cliMs: median(cli.map((x) => x.ms)),
       nodeMs: median(bare.map((x) => x.ms)),
@@ -259,9 +270,11 @@ function table(r: Results): void {
 
 /** The plot: vega-lite → vega spec → SVG (headless View) → PNG (resvg). */
 async function plot(r: Results): Promise<void> {
-  const vl = await import('vega-lite');
-  const vega = await import('vega');
-  const { Resvg } = await import('@resvg/resvg-js');
+  // ESM-only packages, loaded by name: the test tsconfig's module resolution cannot type them.
+  const load = (name: string): Promise<any> => import(name);
+  const vl = await load('vega-lite');
+  const vega = await load('vega');
+  const { Resvg } = await load('@resvg/resvg-js');
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Attaches per second against batch size (${r.machine.cpus}, kernel ${r.machine.kernel})`,
@@ -276,7 +289,7 @@ async function plot(r: Results): Promise<void> {
       color: { field: 'contender', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 300 } },
     },
   };
-  const compiled = vl.compile(spec as any).spec;
+  const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

@@ -77,7 +77,11 @@ export class BatchKeys {
         this.seen.add(r);
       }
       if (req.hostLinkName !== undefined) keys.push({ name: `hostlink:${req.hostLinkName}` });
+      // What a detach can give back to the host (a VLAN device its last user releases, a moved NIC)
+      // is not named on the detach's line: such an attach waits for every earlier detach.
+      if (req.vlan !== undefined || req.tag !== undefined || req.directPhys) keys.push({ name: 'release' });
     }
+    if (req.op === 'detach') keys.push({ name: 'release', shared: true });
     return keys;
   }
 }
@@ -167,7 +171,8 @@ class Slots {
   give(): void {
     const next = this.waiting.shift();
     if (next) return next();
-    if (--this.active === 0) this.onIdle();
+    // Idle only if it stays so once the lines being taken from the input and unlocked now have had their turn.
+    if (--this.active === 0) setImmediate(() => this.active === 0 && this.onIdle());
   }
 }
 
