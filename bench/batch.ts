@@ -170,7 +170,11 @@ interface Results {
 
 async function main(): Promise<void> {
   const o = parseOpts(process.argv.slice(2));
-  if (o.plotOnly) return plot(JSON.parse(fs.readFileSync(RESULTS, 'utf8')));
+  if (o.plotOnly) {
+    const r = JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
+    table(r);
+    return plot(r);
+  }
   const max = Math.max(...o.sizes);
   const machine = {
     cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
@@ -260,7 +264,32 @@ async function main(): Promise<void> {
   await plot(results);
 }
 
+/** Every figure in one markdown table, for bench/README.md. */
+function markdown(r: Results): string {
+  const b = r.big;
+  const rows: string[][] = [['figure', 'ours', 'peer', 'peer is', 'ratio (ours / peer time)']];
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
+  rows.push([`attach ${b.n} netns guests, per attach (CLI --batch, whole run incl. Node start)`, ms(b.oursBatchMs / b.n), ms(b.referenceMs / b.n), 'bench/reference.c, sequential', (b.oursBatchMs / b.referenceMs).toFixed(2)]);
+  const at = (size: number, name: string) => r.sweep.find((s) => s.size === size && s.contender.startsWith(name))?.attachPerSec;
+  const oursRate = at(b.n, 'ours-batch')!;
+  for (const peer of ['ours-seq', 'ip-minimal', 'pyroute2', 'cni-bridge']) {
+    const p = at(b.n, peer);
+    if (p !== undefined) rows.push([`attach ${b.n}, per attach`, ms(1000 / oursRate), ms(1000 / p), peer === 'ours-seq' ? 'ours-seq: the library in-process, one after another' : peer, (p / oursRate).toFixed(2)]);
+  }
+  rows.push([`detach ${b.n} in one batch, per detach`, ms(b.detachBatchMs / b.n), ms(b.detachIpMs / b.n), 'one `ip link del` per link', (b.detachBatchMs / b.detachIpMs).toFixed(3)]);
+  const s = r.single;
+  rows.push(['one CLI attach, wall', `${s.cliMs.toFixed(1)} ms`, `${s.nodeMs.toFixed(1)} ms`, '`node -e 0`', `+${(s.cliMs - s.nodeMs).toFixed(1)} ms`]);
+  rows.push(['one CLI attach, peak RSS', `${(s.cliRssKb / 1024).toFixed(1)} MB`, `${(s.nodeRssKb / 1024).toFixed(1)} MB`, '`node -e 0`', `+${((s.cliRssKb - s.nodeRssKb) / 1024).toFixed(1)} MB`]);
+  if (r.memory) rows.push(['peak RSS, 10,000-line batch (no-op detaches)', `${(r.memory.lines10k / 1024).toFixed(1)} MB`, `${(r.memory.lines1k / 1024).toFixed(1)} MB`, 'the same, 1,000 lines', `+${((r.memory.lines10k - r.memory.lines1k) / 1024).toFixed(1)} MB`]);
+  for (const size of [...new Set(r.sweep.map((x) => x.size))]) {
+    const cells = r.sweep.filter((x) => x.size === size).map((x) => `${x.contender.split(' ')[0]} ${x.attachPerSec.toFixed(0)}`);
+    rows.push([`attaches/s at batch size ${size}`, cells[0]!, cells.slice(1).join(', '), '', '']);
+  }
+  return rows.map((row, i) => `| ${row.join(' | ')} |${i === 0 ? `\n|${row.map(() => ' --- ').join('|')}|` : ''}`).join('\n');
+}
+
 function table(r: Results): void {
+  console.log(`\n${markdown(r)}\n`);
   const b = r.big;
   console.log(`\nN=${b.n}, medians of ${r.rounds} rounds:`);
   console.log(`  attach: ours-batch ${(b.oursBatchMs / b.n).toFixed(3)} ms/attach, reference-c ${(b.referenceMs / b.n).toFixed(3)}: ratio ${(b.oursBatchMs / b.referenceMs).toFixed(2)}`);
