@@ -49,7 +49,8 @@ export async function* batchOf(input: BatchInput, host: Namespace, o: BatchOptio
   }
   let i = 0;
   for await (const r of runBatchLines(lines, host, { parallel: o.parallel, signal: o.signal, dryRun: !!o.dryRun, resolve: o.resolve })) {
-    const op = lines[i++]!.command.op;
+    i++;
+    const op = r.source.command.op;
     yield r.ok ? { line: r.line, ok: true, op, dryRun: r.value.outcome.dryRun, result: r.value.outcome.result, plan: r.value.outcome.plan } : { line: r.line, ok: false, op, error: r.error };
   }
   // Cancelled: what was never taken did not run.

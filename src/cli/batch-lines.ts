@@ -80,12 +80,17 @@ export interface LineDone {
   outcome: Outcome<unknown>;
 }
 
+/** A result with the line it is for: only lines taken and not yet reported are held. */
+export type BatchLineResult = LineResult<LineDone> & { source: BatchLine };
+
 /** Runs parsed lines on one host namespace (scheduler: pipework/batch.ts); results in input order. */
-export function runBatchLines(lines: Iterable<BatchLine> | AsyncIterable<BatchLine>, host: Namespace, o: BatchRunOptions): AsyncGenerator<LineResult<LineDone>> {
+export async function* runBatchLines(lines: Iterable<BatchLine> | AsyncIterable<BatchLine>, host: Namespace, o: BatchRunOptions): AsyncGenerator<BatchLineResult> {
   const bulk = o.bulk ?? new BulkDetach(host);
   const keys = new BatchKeys();
+  const taken = new Map<number, BatchLine>();
   async function* items(): AsyncGenerator<BatchItem<LineDone>> {
     for await (const l of lines) {
+      taken.set(l.line, l);
       yield {
         line: l.line,
         keys: keys.of(l.request),
@@ -96,5 +101,9 @@ export function runBatchLines(lines: Iterable<BatchLine> | AsyncIterable<BatchLi
       };
     }
   }
-  return schedule(items(), { parallel: o.parallel, signal: o.signal, onIdle: () => bulk.flush() });
+  for await (const r of schedule(items(), { parallel: o.parallel, signal: o.signal, onIdle: () => bulk.flush() })) {
+    const source = taken.get(r.line)!;
+    taken.delete(r.line);
+    yield { ...r, source };
+  }
 }

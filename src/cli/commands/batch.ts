@@ -1,7 +1,8 @@
 // pipework --batch FILE|- [--parallel N]: one command per line, run
 // concurrently (pipework/batch.ts orders the lines that must keep their
 // order), reported in input order. The whole input is parsed before anything
-// runs: one malformed line and nothing is done (exit 2).
+// runs: one malformed line and nothing is done (exit 2). A file is then read
+// a second time to run, so that memory does not grow with its length.
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { PipeworkError, usage } from '../../errors';
@@ -16,34 +17,40 @@ import { Progress } from '../progress';
 
 const USAGE = 'pipework --batch FILE|- [--parallel N]';
 
-/** The input's lines, parsed; every refused line's error, in order. */
-async function readLines(req: BatchRequest, globals: Globals): Promise<{ lines: BatchLine[]; refused: { line: number; error: PipeworkError }[] }> {
-  let input: NodeJS.ReadableStream;
-  if (req.source === '-') {
-    input = process.stdin;
-  } else {
-    const stream = fs.createReadStream(req.source);
-    // Opening fails asynchronously: wait for it, so that a missing file is one clear line.
-    await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject)).catch((e: NodeJS.ErrnoException) => {
-      throw usage(`cannot read the batch file ${show(req.source)}: ${e.code ?? e.message}`);
-    });
-    input = stream;
-  }
-  const lines: BatchLine[] = [];
-  const refused: { line: number; error: PipeworkError }[] = [];
+/** The input: a file, opened here so that a missing one is one clear line, or standard input. */
+async function openInput(source: string): Promise<NodeJS.ReadableStream> {
+  if (source === '-') return process.stdin;
+  const stream = fs.createReadStream(source);
+  await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject)).catch((e: NodeJS.ErrnoException) => {
+    throw usage(`cannot read the batch file ${show(source)}: ${e.code ?? e.message}`);
+  });
+  return stream;
+}
+
+type Parsed = { line: number; parsed: BatchLine } | { line: number; error: PipeworkError };
+
+/** Every command line of the input, parsed or refused; blank lines and comments skipped. */
+async function* parseInput(input: NodeJS.ReadableStream, globals: Globals): AsyncGenerator<Parsed> {
   let n = 0;
-  // Only the parsed requests are kept, not the text.
   for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
     n++;
     try {
       const l = parseBatchLine(text, n, globals);
-      if (l) lines.push(l);
+      if (l) yield { line: n, parsed: l };
     } catch (e) {
       if (!(e instanceof PipeworkError)) throw e;
-      refused.push({ line: n, error: e });
+      yield { line: n, error: e };
     }
   }
-  return { lines, refused };
+}
+
+/** A file's lines again, for running: only the lines in flight are held (the first pass found every line good). */
+async function* rereadFile(source: string, globals: Globals, after = 0): AsyncGenerator<BatchLine> {
+  for await (const p of parseInput(await openInput(source), globals)) {
+    if (p.line <= after) continue;
+    if ('error' in p) throw new PipeworkError('USAGE', `the batch file changed while it ran: ${p.error.message}`);
+    yield p.parsed;
+  }
 }
 
 function errorObject(line: number, op: string | null, dryRun: boolean, e: PipeworkError): string {
@@ -100,7 +107,20 @@ Batch:
   format: () => '',
 
   async exec(request, ctx, io: Printer, globals) {
-    const { lines, refused } = await readLines(request, globals);
+    // First pass: every line parsed before any runs. Standard input cannot be read twice, so its
+    // parsed lines are kept; a file is read again to run, holding only the lines in flight.
+    const fromFile = request.source !== '-';
+    const kept: BatchLine[] = [];
+    const refused: { line: number; error: PipeworkError }[] = [];
+    let total = 0;
+    for await (const p of parseInput(await openInput(request.source), globals)) {
+      if ('error' in p) {
+        refused.push(p);
+      } else {
+        total++;
+        if (!fromFile) kept.push(p.parsed);
+      }
+    }
     if (refused.length > 0) {
       for (const r of refused) {
         if (globals.json) io.out(errorObject(r.line, null, ctx.dryRun, r.error));
@@ -115,15 +135,15 @@ Batch:
     const onTerm = () => stop('SIGTERM');
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
-    const progress = new Progress(lines.length);
+    const progress = new Progress(total);
     const print = (fn: () => void) => {
       progress.clear();
       fn();
     };
     let failed = false;
-    let reported = 0;
+    let last = 0;
     const report = (line: BatchLine, r: { ok: true; op: string; outcome: Outcome<unknown> } | { ok: false; error: PipeworkError }) => {
-      reported++;
+      last = line.line;
       progress.tick(r.ok);
       if (!r.ok) failed = true;
       print(() => {
@@ -138,12 +158,16 @@ Batch:
       });
     };
     try {
+      const lines = fromFile ? rereadFile(request.source, globals) : kept;
       for await (const r of runBatchLines(lines, ctx.host, { parallel: request.parallel, signal: abort.signal, dryRun: ctx.dryRun, resolve: ctx.resolve })) {
-        const line = lines[reported]!;
-        report(line, r.ok ? { ok: true, op: r.value.op, outcome: r.value.outcome } : r);
+        report(r.source, r.ok ? { ok: true, op: r.value.op, outcome: r.value.outcome } : r);
       }
-      // Cancelled: the lines never taken did not run either.
-      while (reported < lines.length) report(lines[reported]!, { ok: false, error: new PipeworkError('ABORTED', 'not run: the batch was cancelled') });
+      if (abort.signal.aborted) {
+        // Cancelled: the lines never taken did not run either.
+        const notRun = () => new PipeworkError('ABORTED', 'not run: the batch was cancelled');
+        const rest = fromFile ? rereadFile(request.source, globals, last) : kept.filter((l) => l.line > last);
+        for await (const l of rest) report(l, { ok: false, error: notRun() });
+      }
     } finally {
       progress.clear();
       process.off('SIGINT', onInt);
