@@ -5,7 +5,7 @@
 // which lines stood, which left nothing, the order lines on one guest ran in.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -230,6 +230,25 @@ maybe('cancel: the running line rolls back, lines not started are ABORTED, finis
   } finally {
     pw.close();
   }
+});
+
+maybe('the CLI on SIGINT: the running line rolls back, the rest are reported ABORTED, exit 1', async () => {
+  const f = batchFile('int.txt', `br1 netns:${g[0]} 192.0.2.80/24\nbr1 --dhcp-timeout 30 netns:${g[1]} dhcp\nbr1 netns:${g[2]} 192.0.2.82/24\n`);
+  const child = spawn(process.execPath, [BIN, '--json', '--host-netns', H, '--batch', f, '--parallel', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  // Line 2 waits for a DHCP server that never answers: interrupt it there.
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill('SIGINT');
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  assert.is(status, 1, stdout);
+  const out = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out.map((o) => [o.line, o.ok, o.error?.code]), [[1, true, undefined], [2, false, 'ABORTED'], [3, false, 'ABORTED']]);
+  assert.match(out[2].error.message, /not run/);
+  assert.equal(addrs(g[0]!), ['192.0.2.80/24']);
+  assert.not.ok(hasEth1(g[1]!), 'the interrupted line left nothing');
+  assert.not.ok(hasEth1(g[2]!));
+  assert.is(hostVeths().length, 1);
 });
 
 maybe('a progress line on a TTY only', () => {
