@@ -34,6 +34,7 @@ import { tcRequest } from './request/tc';
 import type { TcResult } from './pipework/tc';
 import type { RouteResult } from './pipework/route';
 import type { RuleResult } from './pipework/rule';
+import { batchOf, type BatchInput, type BatchOptions, type BatchResult } from './batch-api';
 
 export { PipeworkError, type ErrorCode } from './errors';
 export type { AttachResult, GuestSummary, RouteSummary } from './pipework/results';
@@ -50,6 +51,7 @@ export type { TcRequest } from './request/tc';
 export type { RouteResult } from './pipework/route';
 export type { RuleResult } from './pipework/rule';
 export type { RouteOptions, RuleOptions } from './request';
+export type { BatchInput, BatchOptions, BatchResult } from './batch-api';
 export { waitForLink, isOperationallyUp, type WaitOptions, type WaitResult } from './pipework/wait';
 
 export interface ClientOptions {
@@ -132,6 +134,25 @@ export class Pipework {
   /** `ip rule ...` inside the guest: words (['add', 'from', '198.51.100.33/32', 'table', '1']) or the same as an object. */
   async rule(guest: string, words: readonly string[] | RuleOptions): Promise<RuleResult> {
     return (await ops.rule(ruleRequest(guest, words), { resolve: this.resolve })).result;
+  }
+
+  /**
+   * Many commands at once, each a command line's words after `pipework` (a
+   * string, split as a shell would, or an array of words), with the batch's
+   * semantics (pipework --batch): every line is parsed before any runs (a
+   * malformed one rejects the whole batch with code USAGE); results come in
+   * input order; a failed line is rolled back alone. Aborting o.signal rolls
+   * back the lines running and reports the rest as ABORTED.
+   */
+  batch(lines: BatchInput, o: BatchOptions = {}): AsyncGenerator<BatchResult> {
+    return batchOf(lines, this.hostNs(), { ovsdb: this.options.ovsdb, resolve: this.resolve, ...o });
+  }
+
+  /** batch(), collected: one result per line, in input order. */
+  async batchAll(lines: BatchInput, o: BatchOptions = {}): Promise<BatchResult[]> {
+    const out: BatchResult[] = [];
+    for await (const r of this.batch(lines, o)) out.push(r);
+    return out;
   }
 
   close(): void {

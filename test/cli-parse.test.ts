@@ -409,7 +409,7 @@ test('help text: usage lines, every option with an example, exit codes', () => {
   for (const l of text.split('\n')) assert.ok(l.length <= 80 || block.includes(l.trim()), `help line longer than 80 columns: ${l}`);
   // every example in the help text parses
   for (const line of text.split('\n')) {
-    const m = /^\s+(pipework (?!<|--help|--direct-phys <|detach \[|show <|--wait \[|route <|rule <|tc <).*)$/.exec(line);
+    const m = /^\s+(pipework (?!<|--help|--direct-phys <|detach \[|show <|--wait \[|route <|rule <|tc <|--batch FILE).*)$/.exec(line);
     if (m) {
       const parsed = parseCommandLine(m[1]!.trim().split(/\s+/).slice(1));
       assert.ok(parsed, line);

@@ -44,6 +44,14 @@ export interface Command<Q extends Request = Request, R = unknown> {
    * it ends; its result is the exit status. Absent: exit at once.
    */
   linger?(outcome: Outcome<R>, log: (line: string) => void): Promise<number>;
+  /** A command that prints as it goes (--batch): main runs this instead of run, format and linger; its result is the exit status. */
+  exec?(request: Q, ctx: RunContext, io: Printer, globals: Globals): Promise<number>;
+}
+
+/** Where a command that prints as it goes writes: stdout and stderr, one line per call. */
+export interface Printer {
+  out(text: string): void;
+  err(text: string): void;
 }
 
 /** A command as the table holds it, whatever its request and result types. */

@@ -35,6 +35,7 @@ export async function main(argv: readonly string[], io: Io = processIo().io): Pr
     // Every command opens it, so that a wrong --host-netns fails the same way everywhere.
     const host = openHost(globals.hostNetns);
     try {
+      if (command.exec) return await command.exec(request, { host, dryRun: globals.dryRun }, io, globals);
       const outcome = await whileWatchingSignals(interrupt, (signal) => command.run(request, { host, dryRun: globals.dryRun, signal }));
       io.outcome?.({ ok: true, changed: !outcome.dryRun && outcome.plan.length > 0 ? `the ${command.op}` : undefined });
       io.out(json ? successJson(command.op, outcome) : command.format(outcome, globals));

@@ -32,7 +32,7 @@ export interface Picked {
 export function pickCommand(line: Line): Picked {
   const end = line.args.indexOf('--');
   const zone = end < 0 ? line.args : line.args.slice(0, end);
-  const byFlag = COMMANDS.find((c) => c.flag !== undefined && zone.includes(c.flag));
+  const byFlag = COMMANDS.find((c) => c.flag !== undefined && zone.some((a) => a === c.flag || a.startsWith(`${c.flag}=`)));
   if (byFlag) return { command: byFlag, recognised: true };
   const first = line.args.find((a, i) => (end >= 0 && i > end) || (i !== end && !a.startsWith('-')));
   if (first === undefined) return { command: DEFAULT_COMMAND, recognised: false };

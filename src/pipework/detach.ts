@@ -10,6 +10,7 @@ import type { Guest } from '../netns';
 import type { DetachRequest } from '../request/types';
 import { releaseLeaseSteps } from './dhcp-release';
 import { deleteGuestLink } from './hostif/delete';
+import type { LinkRemover } from './bulk-detach';
 import type { Attachment } from './hostif/kind';
 import { kindNamed } from './hostif/registry';
 import { parseMark } from './mark';
@@ -40,7 +41,7 @@ export interface DetachResult {
 
 export type DetachPlan = Planned<DetachResult>;
 
-export async function planDetach(req: DetachRequest, host: Namespace, guestNs: Namespace, guest: Guest): Promise<DetachPlan> {
+export async function planDetach(req: DetachRequest, host: Namespace, guestNs: Namespace, guest: Guest, bulk?: LinkRemover): Promise<DetachPlan> {
   const who = describeGuest(guest);
   const targets = req.all
     ? (await guestNs.links()).filter((l) => parseMark(l.alias))
@@ -58,7 +59,7 @@ export async function planDetach(req: DetachRequest, host: Namespace, guestNs: N
         `${who}'s ${link.name} was not made by pipework (it carries no pipework mark): not removing it; --force would`,
       );
     }
-    const a: Attachment = { host, guestNs, guest, who, link, mark: mark!, ovsdb: req.ovsdb, removed: () => result.detached.push(entry) };
+    const a: Attachment = { host, guestNs, guest, who, link, mark: mark!, ovsdb: req.ovsdb, removed: () => result.detached.push(entry), bulk };
     const entry: Detached = { guestSide: link.name };
     const kind = mark ? kindNamed(mark.hostKind) : undefined;
     if (mark && !kind) {

@@ -1,6 +1,7 @@
 // The operations on an open host namespace: resolve the guest once, plan,
 // then either describe the plan (--dry-run) or execute it.
 import type { ResolveOptions } from '../netns';
+import type { LinkRemover } from './bulk-detach';
 import { planAttach } from './attach';
 import type { AttachResult, Planned } from './results';
 import { planDetach, type DetachResult } from './detach';
@@ -23,6 +24,8 @@ export interface RunOptions {
   beforeStep?: BeforeStep | undefined;
   /** Aborting it stops the operation between steps and rolls back what was done. */
   signal?: AbortSignal | undefined;
+  /** detach in a batch: links removed in bulk (bulk-detach.ts). */
+  bulk?: LinkRemover | undefined;
 }
 
 /** A result, and the steps that made it (or would make it, on a dry run). */
@@ -57,7 +60,7 @@ export function attach(req: AttachRequest, host: Namespace, opts: RunOptions = {
 
 export async function detach(req: DetachRequest, host: Namespace, opts: RunOptions = {}): Promise<Outcome<DetachResult>> {
   try {
-    return await withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest), opts));
+    return await withGuest(req.guest, opts.resolve, async ({ guest, ns }) => run(await planDetach(req, host, ns, guest, opts.bulk), opts));
   } catch (e) {
     // Only a container (Docker or LXC) can exist without running: with no process it has no
     // network namespace, so nothing of ours is left in it. The goal is reached.

@@ -23,3 +23,5 @@ export { Words, keywords } from './words';
 export { tcRequest, tcCommand, type TcRequest, type TcQdiscRequest, type TcClassRequest, type TcShowRequest } from './tc';
 export { routeRequest, routeWords, type RouteRequest, type RouteOptions, type RouteCommand } from './route';
 export { ruleRequest, ruleWords, type RuleRequest, type RuleOptions, type RuleCommand } from './rule';
+export { batchRequest, parseParallel, MAX_PARALLEL, type BatchRequest } from './batch';
+export { splitBatchLine, quoteBatchWord } from './batch-line';

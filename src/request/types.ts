@@ -3,6 +3,7 @@
 import type { TcRequest } from './tc';
 import type { RouteRequest } from './route';
 import type { RuleRequest } from './rule';
+import type { BatchRequest } from './batch';
 
 export type Family = 4 | 6;
 
@@ -116,7 +117,7 @@ export interface WaitRequest {
   timeoutMs?: number | undefined;
 }
 
-export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest | RouteRequest | RuleRequest | TcRequest;
+export type Request = AttachRequest | DetachRequest | ShowRequest | WaitRequest | GcRequest | RouteRequest | RuleRequest | TcRequest | BatchRequest;
 
 /** Options accepted anywhere on the command line. */
 export interface GlobalOptions {

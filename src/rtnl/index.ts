@@ -9,3 +9,4 @@ export * from './bridge-vlan';
 export * from './kinds/vlan';
 export * from './kinds/ipvlan';
 export * from './kinds/ipoib';
+export * from './link-group';

@@ -2,6 +2,7 @@
 // under commands/ and a line here.
 import type { AnyCommand } from '../command';
 import { attachCommand } from './attach';
+import { batchCommand } from './batch';
 import { detachCommand } from './detach';
 import { gcCommand } from './gc';
 import { routeCommand } from './route';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   routeCommand,
   ruleCommand,
   tcCommand,
+  batchCommand,
 ];
 
 /** The command when the first word is no other's: the original's attach. */

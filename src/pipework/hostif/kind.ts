@@ -1,6 +1,7 @@
 // A host-interface kind: how the guest's link reaches the host (a veth on a
 // Linux bridge, a macvlan on a NIC, ...). Each kind lives in a file of its own
 // and is listed once in registry.ts; nothing else knows what a kind is.
+import type { LinkRemover } from '../bulk-detach';
 import type { Link } from '../../rtnl';
 import type { AttachContext } from '../context';
 import type { Mark } from '../mark';
@@ -52,6 +53,8 @@ export interface Attachment {
   ovsdb?: string | undefined;
   /** Teardown steps call it once the attachment is really gone (not when someone else removed it first). */
   removed(): void;
+  /** In a batch: removes the link together with the batch's others (bulk-detach.ts) instead of on its own. */
+  bulk?: LinkRemover | undefined;
 }
 
 export interface Teardown {
