@@ -4,6 +4,7 @@
 // Every refusal names the word and the keyword it followed.
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp, ipv4Bytes, ipv6Bytes } from '../packet';
+import { usage } from '../errors';
 import type { Family } from './types';
 import type { Words } from './words';
 
@@ -112,4 +113,27 @@ export function nameOf(names: Readonly<Record<string, number>>, n: number): stri
 /** A table to add to or delete from: a name or 1..2^32-1. */
 export function readTable(w: Words, keyword: string): number {
   return readNamed(w, keyword, TABLE_NAMES, 0xffffffff, 'a table', 1);
+}
+
+/**
+ * The words of route's and rule's object form, in the order the grammar reads
+ * them, so that every check stays the words': `-4`/`-6`, the command, then
+ * `field value` for each field given, and `flag` alone when it is true.
+ */
+export function objectWords(what: string, o: { family?: unknown; command?: unknown }, flag: string, fields: readonly string[]): string[] {
+  if (typeof o !== 'object' || o === null) throw usage(`${what}: expected words or an object, not ${typeof o}`);
+  const words: string[] = [];
+  if (o.family !== undefined) words.push(o.family === 4 ? '-4' : o.family === 6 ? '-6' : String(o.family));
+  words.push(String(o.command));
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'command' || k === 'family' || v === undefined) continue;
+    if (k === flag) {
+      if (v === true) words.push(flag);
+      else if (v !== false) throw usage(`${what}: ${flag} must be true or false`);
+      continue;
+    }
+    if (!fields.includes(k)) throw usage(`${what}: unknown field ${k}`);
+    words.push(k, String(v));
+  }
+  return words;
 }

@@ -11,7 +11,7 @@
 // keywords, and `type TYPE` is accepted for the leading TYPE word.
 import { PipeworkError, usage } from '../errors';
 import { checkGuest } from './guest';
-import { FamilyOf, PROTO_NAMES, SCOPE_NAMES, TABLE_NAMES, nameOf, readAddress, readNamed, readPrefix, readTable, readU32, type Prefix } from './inet-words';
+import { FamilyOf, objectWords, PROTO_NAMES, SCOPE_NAMES, TABLE_NAMES, nameOf, readAddress, readNamed, readPrefix, readTable, readU32, type Prefix } from './inet-words';
 import { checkInterfaceName } from './names';
 import type { Family } from './types';
 import { Words, keywords } from './words';
@@ -80,21 +80,7 @@ const WHAT = 'route';
 
 /** The words of the object form, in the order the grammar reads them; every check is the words'. */
 export function routeOptionWords(o: RouteOptions): string[] {
-  if (typeof o !== 'object' || o === null) throw usage(`${WHAT}: expected words or an object, not ${typeof o}`);
-  const words: string[] = [];
-  if (o.family !== undefined) words.push(o.family === 4 ? '-4' : o.family === 6 ? '-6' : String(o.family));
-  words.push(String(o.command));
-  for (const [k, v] of Object.entries(o)) {
-    if (k === 'command' || k === 'family' || v === undefined) continue;
-    if (k === 'onlink') {
-      if (v === true) words.push('onlink');
-      else if (v !== false) throw usage(`${WHAT}: onlink must be true or false`);
-      continue;
-    }
-    if (!['type', 'to', 'via', 'dev', 'table', 'proto', 'scope', 'src', 'from', 'metric', 'mtu', 'mark'].includes(k)) throw usage(`${WHAT}: unknown field ${k}`);
-    words.push(k, String(v));
-  }
-  return words;
+  return objectWords(WHAT, o, 'onlink', ['type', 'to', 'via', 'dev', 'table', 'proto', 'scope', 'src', 'from', 'metric', 'mtu', 'mark']);
 }
 
 export function routeRequest(guest: string, input: readonly string[] | RouteOptions): RouteRequest {

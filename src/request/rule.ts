@@ -9,7 +9,7 @@
 // Aliases as iproute2's: pref and preference for priority, lookup for table.
 import { PipeworkError, usage } from '../errors';
 import { checkGuest } from './guest';
-import { FamilyOf, parseU32, readPrefix, readTable, readU32, type Prefix } from './inet-words';
+import { FamilyOf, objectWords, parseU32, readPrefix, readTable, readU32, type Prefix } from './inet-words';
 import { checkInterfaceName } from './names';
 import type { Family } from './types';
 import { Words, keywords } from './words';
@@ -55,21 +55,7 @@ export interface RuleOptions {
 const WHAT = 'rule';
 
 export function ruleOptionWords(o: RuleOptions): string[] {
-  if (typeof o !== 'object' || o === null) throw usage(`${WHAT}: expected words or an object, not ${typeof o}`);
-  const words: string[] = [];
-  if (o.family !== undefined) words.push(o.family === 4 ? '-4' : o.family === 6 ? '-6' : String(o.family));
-  words.push(String(o.command));
-  for (const [k, v] of Object.entries(o)) {
-    if (k === 'command' || k === 'family' || v === undefined) continue;
-    if (k === 'not') {
-      if (v === true) words.push('not');
-      else if (v !== false) throw usage(`${WHAT}: not must be true or false`);
-      continue;
-    }
-    if (!['priority', 'from', 'to', 'fwmark', 'iif', 'oif', 'table', 'goto'].includes(k)) throw usage(`${WHAT}: unknown field ${k}`);
-    words.push(k, String(v));
-  }
-  return words;
+  return objectWords(WHAT, o, 'not', ['priority', 'from', 'to', 'fwmark', 'iif', 'oif', 'table', 'goto']);
 }
 
 type Handler = (w: Words, k: string) => void;

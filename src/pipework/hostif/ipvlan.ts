@@ -17,8 +17,8 @@ import { change, check } from '../plan';
 import { deleteGuestLink } from './delete';
 import type { Attachment, Existing, HostIfFound, HostIfKind, KindPlan, Teardown } from './kind';
 import { kernelLacks } from './lacking';
-import { parentOf, unfitEthernetParent } from './parent';
-import { currentLower, planLower, releaseLower } from './vlan-device';
+import { unfitEthernetParent } from './parent';
+import { existingOnLower, planLower, releaseLower } from './vlan-device';
 
 const phrase = (parent: string, mode: string): string => `ipvlan on ${parent}, mode ${mode}`;
 
@@ -74,24 +74,8 @@ export const ipvlan: HostIfKind = {
     return { steps: [...lowerSteps, make], confirm: [confirm], mtu, announce };
   },
 
-  async existing(ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> {
-    const { req, host, guestNs } = ctx;
-    const nic = found.link!;
-    const mode = req.ipvlanMode!;
-    const want = await currentLower(ctx, nic);
-    const wantName = req.vlan === undefined ? req.hostIf : `${req.hostIf}.${req.vlan}`;
-    const differences: string[] = [];
-    if (link.kind !== 'ipvlan') differences.push(`it is a ${link.kind ?? 'plain'} link, not an ipvlan`);
-    else {
-      const on = await parentOf(host, guestNs, link);
-      if (on === undefined) differences.push(`on a parent in another namespace, not ${wantName}`);
-      else if (on.index !== want?.index) differences.push(`on ${on.name}, not ${wantName}`);
-    }
-    const have = decodeIpvlanMode(link.infoData);
-    if (link.kind === 'ipvlan' && have !== mode) differences.push(`mode ${have ?? 'unknown'}, not ${mode}`);
-    const on = req.vlan === undefined ? req.hostIf : `${wantName} (VLAN ${req.vlan} on ${req.hostIf})`;
-    return { differences, link: phrase(on, have ?? mode), mtu: want?.mtu ?? nic.mtu };
-  },
+  existing: (ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> =>
+    existingOnLower(ctx, found.link!, link, { kind: 'ipvlan', article: 'an ipvlan', mode: ctx.req.ipvlanMode!, have: decodeIpvlanMode(link.infoData), phrase }),
 
   async teardown(a: Attachment): Promise<Teardown> {
     const release = await releaseLower(a);

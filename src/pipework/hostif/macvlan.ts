@@ -17,8 +17,8 @@ import { netnsArgument, type AttachContext } from '../context';
 import { change, check } from '../plan';
 import { deleteGuestLink } from './delete';
 import type { Attachment, Existing, HostIfFound, HostIfKind, KindPlan, Teardown } from './kind';
-import { parentOf, unfitEthernetParent } from './parent';
-import { currentLower, planLower, releaseLower } from './vlan-device';
+import { unfitEthernetParent } from './parent';
+import { existingOnLower, planLower, releaseLower } from './vlan-device';
 
 const phrase = (parent: string, mode: string): string => `macvlan on ${parent}, mode ${mode}`;
 
@@ -86,24 +86,8 @@ export const macvlan: HostIfKind = {
     return { steps: [...lowerSteps, make], confirm: [confirm], mtu };
   },
 
-  async existing(ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> {
-    const { req, host, guestNs } = ctx;
-    const parent = found.link!;
-    const mode = req.macvlanMode ?? 'bridge';
-    const want = await currentLower(ctx, parent);
-    const wantName = req.vlan === undefined ? req.hostIf : `${req.hostIf}.${req.vlan}`;
-    const differences: string[] = [];
-    if (link.kind !== 'macvlan') differences.push(`it is a ${link.kind ?? 'plain'} link, not a macvlan`);
-    else {
-      const on = await parentOf(host, guestNs, link);
-      if (on === undefined) differences.push(`on a parent in another namespace, not ${wantName}`);
-      else if (on.index !== want?.index) differences.push(`on ${on.name}, not ${wantName}`);
-    }
-    const have = decodeMacvlanMode(link.infoData);
-    if (link.kind === 'macvlan' && have !== mode) differences.push(`mode ${have ?? 'unknown'}, not ${mode}`);
-    const on = req.vlan === undefined ? req.hostIf : `${wantName} (VLAN ${req.vlan} on ${req.hostIf})`;
-    return { differences, link: phrase(on, have ?? mode), mtu: want?.mtu ?? parent.mtu };
-  },
+  existing: (ctx: AttachContext, found: HostIfFound, link: Link): Promise<Existing> =>
+    existingOnLower(ctx, found.link!, link, { kind: 'macvlan', article: 'a macvlan', mode: ctx.req.macvlanMode ?? 'bridge', have: decodeMacvlanMode(link.infoData), phrase }),
 
   async teardown(a: Attachment): Promise<Teardown> {
     // The VLAN device it hung on is looked at before the macvlan goes, released after.

@@ -18,7 +18,7 @@ import { sharedMark } from '../mark';
 import type { Namespace } from '../namespace';
 import { change, type Step } from '../plan';
 import { createShared, releaseShared, type SharedLink } from '../shared';
-import type { Attachment } from './kind';
+import type { Attachment, Existing } from './kind';
 import { kernelLacks } from './lacking';
 import { parentOf } from './parent';
 import { hasUppers } from './uppers';
@@ -92,6 +92,33 @@ export async function currentLower(ctx: AttachContext, nic: Link): Promise<Link 
 }
 
 /** Detach: after the guest's child is gone, the VLAN device it hung on goes too if we made it and nobody else uses it. */
+/** What a re-run compares for a link born on a NIC or its VLAN device (a macvlan, an ipvlan): its kind, parent and mode. */
+export interface OnLower {
+  /** 'macvlan', 'ipvlan', with its article for messages: 'a macvlan'. */
+  kind: string;
+  article: string;
+  mode: string;
+  /** The mode the link has, from its IFLA_INFO_DATA. */
+  have: string | undefined;
+  phrase(on: string, mode: string): string;
+}
+
+export async function existingOnLower(ctx: AttachContext, nic: Link, link: Link, k: OnLower): Promise<Existing> {
+  const { req, host, guestNs } = ctx;
+  const want = await currentLower(ctx, nic);
+  const wantName = req.vlan === undefined ? req.hostIf : `${req.hostIf}.${req.vlan}`;
+  const differences: string[] = [];
+  if (link.kind !== k.kind) differences.push(`it is a ${link.kind ?? 'plain'} link, not ${k.article}`);
+  else {
+    const on = await parentOf(host, guestNs, link);
+    if (on === undefined) differences.push(`on a parent in another namespace, not ${wantName}`);
+    else if (on.index !== want?.index) differences.push(`on ${on.name}, not ${wantName}`);
+    if (k.have !== k.mode) differences.push(`mode ${k.have ?? 'unknown'}, not ${k.mode}`);
+  }
+  const on = req.vlan === undefined ? req.hostIf : `${wantName} (VLAN ${req.vlan} on ${req.hostIf})`;
+  return { differences, link: k.phrase(on, k.have ?? k.mode), mtu: want?.mtu ?? nic.mtu };
+}
+
 export async function releaseLower(a: Attachment): Promise<Step[]> {
   const lower = await parentOf(a.host, a.guestNs, a.link);
   if (!lower || lower.kind !== 'vlan' || lower.alias !== sharedMark('vlan')) return [];
